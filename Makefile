@@ -1,0 +1,31 @@
+# Two commands are the whole setup: `make lab` and `make test`.
+# Both create .venv when it is missing or when pyproject.toml changed since the last install.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+# JupyterLab listens on loopback only; extra flags (a port, a token, --no-browser) via LAB_OPTS.
+LAB_OPTS ?=
+ROOT_OPT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+# pytest flags for `make test`; e.g. `make test PYTEST_OPTS="-k handshake"`.
+PYTEST_OPTS ?=
+
+.PHONY: lab test clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/00_start_here.ipynb --ServerApp.ip=127.0.0.1 $(ROOT_OPT) $(LAB_OPTS)
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest tests notebooks --nbmake --nbmake-timeout=120 $(PYTEST_OPTS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
