@@ -1,0 +1,51 @@
+"""Command line: ``python -m wsteach echo --host 127.0.0.1 --port 9001``.
+
+``echo`` runs an echo server on this package's own implementation (for students, and for the
+Autobahn conformance cases). Later lessons add ``capture`` and ``chat``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import ipaddress
+
+from wsteach import aio
+
+
+def loopback_host(host: str) -> str:
+    """The series only ever listens on loopback: refuse any other address."""
+    if host == "localhost" or ipaddress.ip_address(host).is_loopback:
+        return host
+    raise argparse.ArgumentTypeError(f"{host} is not a loopback address (use 127.0.0.1 or ::1)")
+
+
+async def echo(ws: aio.WebSocket) -> None:
+    """Send every message back as it came: text as text, binary as binary."""
+    async for message in ws:
+        await ws.send(message)
+
+
+async def run_echo(host: str, port: int, max_size: int) -> None:
+    async with aio.serve(echo, host, port, max_size=max_size) as server:
+        print(f"echo server on ws://{host}:{server.port}/ (Ctrl+C stops it)", flush=True)
+        await server.serve_forever()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m wsteach", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    echo_parser = commands.add_parser("echo", help="run an echo server on loopback")
+    echo_parser.add_argument("--host", type=loopback_host, default="127.0.0.1")
+    echo_parser.add_argument("--port", type=int, default=9001, help="0 picks a free port")
+    echo_parser.add_argument("--max-size", type=int, default=16 * 2**20,
+                             help="largest message accepted, in bytes (default 16 MiB)")
+    args = parser.parse_args(argv)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_echo(args.host, args.port, args.max_size))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,343 @@
+"""A WebSocket connection as a state machine: bytes in, events out (RFC 6455 sections 5-7).
+
+Sans-I/O, in the style of h11 and wsproto: this module never touches a socket or a clock.
+
+```
+conn = Connection(Role.SERVER)
+conn.receive_data(bytes_from_the_socket)
+for event in conn.events():                  # Text, Binary, Ping, Pong, Close; ProtocolError
+    ...                                      #   after them if the peer broke a rule
+socket.send(conn.data_to_send())             # automatic replies: pongs, the close reply
+socket.send(conn.send_text("hello"))         # sending returns the bytes to write
+```
+
+``frames.decode_frame`` checks each frame alone; this class checks what needs the role or the
+frames before: who must mask (5.1), fragment order (5.4), UTF-8 across fragments (8.1), the
+message size, and the closing handshake (7.1).
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import Enum
+
+from wsteach.frames import (
+    CloseCode,
+    Frame,
+    Opcode,
+    ProtocolError,
+    close_payload,
+    decode_frame,
+    encode_frame,
+    parse_close_payload,
+    random_mask_key,
+)
+from wsteach.masking import apply_mask
+
+
+class Role(Enum):
+    """Clients mask every frame they send; servers never do (section 5.1)."""
+
+    CLIENT = "client"
+    SERVER = "server"
+
+
+class State(Enum):
+    """Section 7.1: OPEN, then CLOSING once we sent a close frame, CLOSED once both did."""
+
+    OPEN = "open"
+    CLOSING = "closing"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A complete text message."""
+
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class Binary:
+    """A complete binary message."""
+
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    """The peer pinged; the pong is already queued in ``data_to_send()``."""
+
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Pong:
+    """The peer answered a ping (or sent an unsolicited pong, which section 5.5.3 allows)."""
+
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    """The connection is closing or closed: the peer's code and reason, or 1006 if TCP ended."""
+
+    code: int
+    reason: str
+
+
+Event = Text | Binary | Ping | Pong | Close
+
+
+class ConnectionClosed(Exception):
+    """Raised when sending on, or receiving from, a connection that has closed."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(f"connection closed with code {code}" + (f": {reason}" if reason else ""))
+        self.code = code
+        self.reason = reason
+
+    @property
+    def ok(self) -> bool:
+        """True for a normal end (1000 normal, 1001 going away, 1005 no status given)."""
+        return self.code in (CloseCode.NORMAL, CloseCode.GOING_AWAY, CloseCode.NO_STATUS)
+
+
+class Connection:
+    """One side of a WebSocket after the opening handshake.
+
+    ``max_message_size`` limits a message across all its fragments (1009 when exceeded); a
+    single frame that claims more is refused as soon as its header arrives.
+    """
+
+    def __init__(self, role: Role, *, max_message_size: int | None = 2**20) -> None:
+        self.role = role
+        self.max_message_size = max_message_size
+        self.state = State.OPEN
+        self.close_code: int | None = None  # what the peer's close frame said (or 1006)
+        self.close_reason = ""
+        self._buffer = bytearray()
+        self.error: ProtocolError | None = None  # the rule the peer broke, if any
+        self._events: deque[Event] = deque()
+        self._outgoing = bytearray()
+        # The fragmented message being reassembled (section 5.4), if any.
+        self._message_opcode: Opcode | None = None
+        self._fragments: list[bytes] = []
+        self._message_size = 0
+        self._utf8 = codecs.getincrementaldecoder("utf-8")()
+        # How far the frame still arriving has been checked for UTF-8 (fail fast, section 8.1).
+        self._partial_checked = 0
+        self._partial_utf8: codecs.IncrementalDecoder | None = None
+
+    # ---- receiving -------------------------------------------------------------------------
+
+    def receive_data(self, data: bytes) -> None:
+        """Feed bytes from the network; ``b""`` means the peer closed TCP.
+
+        Frames are decoded up to the first that breaks a rule; that error is raised by
+        ``events()`` after the events of the frames before it (see there).
+        """
+        if not data:
+            self._connection_lost()
+            return
+        if self.state is State.CLOSED or self.error is not None:
+            return  # section 1.4: after the closing handshake, nothing more is read
+        self._buffer += data
+        view = memoryview(self._buffer)
+        used = 0
+        try:
+            while self.state is not State.CLOSED:
+                decoded = decode_frame(view[used:], max_size=self.max_message_size)
+                if decoded is None:
+                    self._check_partial_text(view[used:])
+                    break
+                frame, size = decoded
+                used += size
+                self._partial_checked, self._partial_utf8 = 0, None
+                self._handle_frame(frame)
+        except ProtocolError as error:
+            self.error = error.with_traceback(None)  # frees the buffer views it holds
+        finally:
+            view.release()
+            del self._buffer[:used]
+
+    def events(self) -> Iterator[Event]:
+        """The events decoded so far, oldest first; each is returned once.
+
+        If the peer broke a rule, this raises ``ProtocolError`` after yielding the events that
+        came before the bad frame, so the application may still answer those messages. The close
+        frame that fails the connection (section 7.1.7) is then waiting in ``data_to_send()``.
+        """
+        while self._events:
+            yield self._events.popleft()
+        if self.error is not None and self.state is not State.CLOSED:
+            self._fail(self.error)
+            raise self.error
+
+    def data_to_send(self) -> bytes:
+        """Bytes this side owes the peer: automatic pongs and close replies."""
+        data = bytes(self._outgoing)
+        self._outgoing.clear()
+        return data
+
+    def _handle_frame(self, frame: Frame) -> None:
+        if (frame.mask_key is None) is (self.role is Role.SERVER):
+            rule = "masked" if self.role is Role.SERVER else "unmasked"
+            sender = "a client" if self.role is Role.SERVER else "a server"
+            raise ProtocolError(1002, f"frames from {sender} must be {rule} (section 5.1)")
+        opcode = frame.opcode
+        if opcode is Opcode.PING:
+            if self.state is State.OPEN:
+                self._outgoing += self.pong(frame.payload)
+            self._events.append(Ping(frame.payload))
+        elif opcode is Opcode.PONG:
+            self._events.append(Pong(frame.payload))
+        elif opcode is Opcode.CLOSE:
+            self._receive_close(frame.payload)
+        else:
+            self._receive_data_frame(frame)
+
+    def _receive_data_frame(self, frame: Frame) -> None:
+        """Section 5.4: a message is a first frame, continuation frames, and FIN on the last."""
+        if frame.opcode is Opcode.CONTINUATION:
+            if self._message_opcode is None:
+                raise ProtocolError(1002, "a continuation frame, but no message to continue "
+                                          "(section 5.4)")
+        elif self._message_opcode is not None:
+            raise ProtocolError(1002, f"a new {frame.opcode.name} message began before the "
+                                      "fragmented one ended (section 5.4)")
+        elif frame.fin:  # the common case: a whole message in one frame
+            self._deliver(frame.opcode, frame.payload)
+            return
+        else:
+            self._message_opcode = frame.opcode
+        self._message_size += len(frame.payload)
+        if self.max_message_size is not None and self._message_size > self.max_message_size:
+            raise ProtocolError(1009, f"a message over the limit of {self.max_message_size} "
+                                      "bytes")
+        if self._message_opcode is Opcode.TEXT:
+            self._fragments.append(self._decode_utf8(self._utf8, frame.payload, final=frame.fin))
+        else:
+            self._fragments.append(frame.payload)
+        if frame.fin:
+            opcode, fragments = self._message_opcode, self._fragments
+            self._message_opcode, self._fragments, self._message_size = None, [], 0
+            if opcode is Opcode.TEXT:
+                self._events.append(Text("".join(fragments)))
+            else:
+                self._events.append(Binary(b"".join(fragments)))
+
+    def _deliver(self, opcode: Opcode, payload: bytes) -> None:
+        if opcode is Opcode.TEXT:
+            try:
+                self._events.append(Text(payload.decode("utf-8")))
+            except UnicodeDecodeError as exc:
+                raise ProtocolError(1007, f"a text message that is not UTF-8 ({exc.reason}, "
+                                          "section 8.1)") from None
+        else:
+            self._events.append(Binary(payload))
+
+    @staticmethod
+    def _decode_utf8(decoder: codecs.IncrementalDecoder, data: bytes, *, final: bool) -> str:
+        try:
+            return decoder.decode(data, final)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError(1007, f"a text message that is not UTF-8 ({exc.reason}, "
+                                      "section 8.1)") from None
+
+    def _check_partial_text(self, view: memoryview) -> None:
+        """Validate the UTF-8 of a text frame that has only partly arrived (fail fast, 8.1).
+
+        A peer that sends invalid UTF-8 is failed at the first bad byte, not when the frame or
+        the message completes.
+        """
+        if len(view) < 2:
+            return
+        expected = {None: Opcode.TEXT, Opcode.TEXT: Opcode.CONTINUATION}.get(self._message_opcode)
+        if expected is None or view[0] & 0x0F != expected:
+            return
+        header_size = {126: 4, 127: 10}.get(view[1] & 0x7F, 2) + (4 if view[1] & 0x80 else 0)
+        arrived = len(view) - header_size
+        if arrived <= self._partial_checked:
+            return
+        data = view[header_size + self._partial_checked:]
+        if view[1] & 0x80:
+            key = bytes(view[header_size - 4:header_size])
+            shift = self._partial_checked % 4
+            data = apply_mask(data, key[shift:] + key[:shift])
+        if self._partial_utf8 is None:
+            self._partial_utf8 = codecs.getincrementaldecoder("utf-8")()
+            self._partial_utf8.setstate(self._utf8.getstate())
+        self._decode_utf8(self._partial_utf8, data, final=False)
+        self._partial_checked = arrived
+
+    def _receive_close(self, payload: bytes) -> None:
+        """Section 5.5.1: answer a close with a close (echoing the code), then we are closed."""
+        code, reason = parse_close_payload(payload)
+        if self.state is State.OPEN:
+            reply = b"" if code == CloseCode.NO_STATUS else close_payload(code)
+            self._outgoing += self._encode(Opcode.CLOSE, reply)
+        self.state = State.CLOSED
+        self.close_code, self.close_reason = code, reason
+        self._events.append(Close(code, reason))
+
+    def _connection_lost(self) -> None:
+        if self.state is not State.CLOSED and self.error is None:
+            self.state = State.CLOSED
+            self.close_code = CloseCode.ABNORMAL
+            self.close_reason = "TCP connection closed without a close frame"
+            self._events.append(Close(self.close_code, self.close_reason))
+
+    def _fail(self, error: ProtocolError) -> None:
+        """Section 7.1.7, fail the connection: send a close with the error's code, then stop."""
+        if self.state is State.OPEN:
+            self._outgoing += self._encode(Opcode.CLOSE, close_payload(error.code))
+        self.state = State.CLOSED
+        self.close_code, self.close_reason = error.code, error.reason
+
+    # ---- sending ---------------------------------------------------------------------------
+
+    def send_text(self, text: str, *, fragment_size: int | None = None) -> bytes:
+        """The frame(s) of a text message; ``fragment_size`` splits it into several frames."""
+        return self._send_message(Opcode.TEXT, text.encode("utf-8"), fragment_size)
+
+    def send_binary(self, data: bytes, *, fragment_size: int | None = None) -> bytes:
+        """The frame(s) of a binary message; ``fragment_size`` splits it into several frames."""
+        return self._send_message(Opcode.BINARY, bytes(data), fragment_size)
+
+    def ping(self, payload: bytes = b"") -> bytes:
+        """A ping frame (section 5.5.2); the peer must answer with a pong of the same payload."""
+        return self._encode(Opcode.PING, payload)
+
+    def pong(self, payload: bytes = b"") -> bytes:
+        """A pong frame (section 5.5.3)."""
+        return self._encode(Opcode.PONG, payload)
+
+    def close(self, code: int = CloseCode.NORMAL, reason: str = "") -> bytes:
+        """Start the closing handshake (section 7.1.2); b"" if a close was already sent."""
+        if self.state is not State.OPEN:
+            return b""
+        self.state = State.CLOSING
+        return self._encode(Opcode.CLOSE, close_payload(code, reason))
+
+    def _send_message(self, opcode: Opcode, payload: bytes, fragment_size: int | None) -> bytes:
+        if self.state is not State.OPEN:
+            raise ConnectionClosed(self.close_code or CloseCode.NORMAL, self.close_reason)
+        if not fragment_size or len(payload) <= fragment_size:
+            return self._encode(opcode, payload)
+        pieces = [payload[i:i + fragment_size] for i in range(0, len(payload), fragment_size)]
+        frames = [
+            self._encode(opcode if index == 0 else Opcode.CONTINUATION, piece,
+                         fin=index == len(pieces) - 1)
+            for index, piece in enumerate(pieces)
+        ]
+        return b"".join(frames)
+
+    def _encode(self, opcode: Opcode, payload: bytes, *, fin: bool = True) -> bytes:
+        if opcode.is_control and len(payload) > 125:
+            raise ValueError(f"a {opcode.name} payload carries at most 125 bytes (section 5.5)")
+        key = random_mask_key() if self.role is Role.CLIENT else None
+        return encode_frame(Frame(opcode, payload, fin), key)
