@@ -6,6 +6,8 @@ from __future__ import annotations
 import struct
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wsteach.frames import (
     Frame,
@@ -132,3 +134,34 @@ def test_encode_writes_frames_a_peer_must_reject():
     assert wire[:2] == bytes([0x09, 126])
     with pytest.raises(ProtocolError):
         decode_frame(wire)
+
+
+@given(st.binary(max_size=200), st.integers(0, 300) | st.none(), st.booleans())
+def test_arbitrary_bytes_give_a_frame_none_or_a_protocol_error(data, max_size, allow_rsv1):
+    try:
+        result = decode_frame(data, max_size=max_size, allow_rsv1=allow_rsv1)
+    except ProtocolError as error:
+        assert error.code in (1002, 1007, 1009)
+        return
+    if result is not None:
+        frame, used = result
+        assert 2 <= used <= len(data)
+        if used == len(encode_frame(frame)):  # minimal length form: re-encodes byte for byte
+            assert encode_frame(frame) == data[:used]
+
+
+FRAMES = st.builds(
+    Frame,
+    opcode=st.sampled_from([Opcode.CONTINUATION, Opcode.TEXT, Opcode.BINARY]),
+    payload=st.binary(max_size=70_000) | st.binary(max_size=10),
+    fin=st.booleans(),
+    mask_key=st.none() | st.binary(min_size=4, max_size=4),
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(FRAMES)
+def test_encode_then_decode_gives_the_same_frame(frame):
+    wire = encode_frame(frame)
+    assert decode_frame(wire) == (frame, len(wire))
+    assert decode_frame(memoryview(b"junk" + wire)[4:]) == (frame, len(wire))
