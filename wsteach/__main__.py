@@ -1,7 +1,8 @@
 """Command line: ``python -m wsteach echo --host 127.0.0.1 --port 9001``.
 
 ``echo`` runs an echo server on this package's own implementation (for students, and for the
-Autobahn conformance cases). Later lessons add ``capture`` and ``chat``.
+Autobahn conformance cases). ``capture --out data/captures`` regenerates the stored pcaps
+(needs root or cap_net_raw).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import ipaddress
+from pathlib import Path
 
 from wsteach import aio
 
@@ -33,6 +35,14 @@ async def run_echo(host: str, port: int, max_size: int) -> None:
         await server.serve_forever()
 
 
+async def run_capture(out: Path) -> None:
+    from wsteach import scenarios  # scapy is imported only for this command
+
+    for recording in await scenarios.record_all(out):
+        print(f"{recording.path}: {recording.packets} packets, {recording.size} bytes, "
+              f"captured in {recording.seconds:.2f} s", flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m wsteach", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -42,9 +52,14 @@ def main(argv: list[str] | None = None) -> None:
     echo_parser.add_argument("--port", type=int, default=9001, help="0 picks a free port")
     echo_parser.add_argument("--max-size", type=int, default=16 * 2**20,
                              help="largest message accepted, in bytes (default 16 MiB)")
+    capture_parser = commands.add_parser("capture", help="regenerate the stored pcaps")
+    capture_parser.add_argument("--out", type=Path, default=Path("data/captures"))
     args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_echo(args.host, args.port, args.max_size))
+        if args.command == "echo":
+            asyncio.run(run_echo(args.host, args.port, args.max_size))
+        else:
+            asyncio.run(run_capture(args.out))
 
 
 if __name__ == "__main__":

@@ -86,6 +86,11 @@ class WebSocket:
         self._writer.write(data)
         await self._writer.drain()
 
+    async def send_raw(self, data: bytes) -> None:
+        """Write bytes built by hand (a lesson's own frames, valid or not) as they are."""
+        self._writer.write(data)
+        await self._writer.drain()
+
     async def recv(self) -> str | bytes:
         """The next message: ``str`` for text, ``bytes`` for binary.
 

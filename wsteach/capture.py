@@ -1,0 +1,327 @@
+"""Real packets: capture loopback traffic with scapy, read pcaps, and find the WebSocket in them.
+
+- ``Capture(port)``: live capture as a context manager (``with`` or ``async with``): one copy of
+  each packet, a buffer large enough for a 70 KB message, traffic started only once the sniffer
+  is ready. Needs root or cap_net_raw; otherwise ``CaptureNotPermitted`` says how to enable it.
+- ``read_pcap`` / ``write_pcap``.
+- ``tcp_streams(packets)``: each TCP connection's two byte streams, reassembled from segments.
+- ``websocket_frames(pcap_path)``: every WebSocket frame in a capture, in order, with who sent it.
+- ``packet_rows(packets)``: one line per packet (time, direction, TCP flags, bytes, what it is).
+
+Reassembly matters: a 70 KB message is several TCP segments, and one segment may hold several
+frames, so frames are cut from the reassembled stream, never from single packets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scapy.all import AsyncSniffer, PacketList, conf, rdpcap, wrpcap
+from scapy.arch.linux import L2Socket
+from scapy.layers.inet import TCP
+from scapy.packet import Packet
+
+from wsteach import envcheck
+from wsteach.frames import Opcode
+from wsteach.http1 import head_end
+from wsteach.scapy_ws import frame_size, frames_in
+
+BUFFER_SIZE = 2**22  # kernel buffer: the default loses packets of a 70 KB message on loopback
+READ_SIZE = 2**17  # loopback packets reach 65,536 bytes plus headers: more than scapy reads
+SETTLE_SECONDS = 0.2  # after the traffic, wait this long for the last packets to be seen
+
+
+class CaptureNotPermitted(RuntimeError):
+    """Live capture is impossible here; the message says why and how to enable it."""
+
+
+# ---- live capture ----------------------------------------------------------------------------
+
+class Capture:
+    """Capture the TCP traffic of one loopback port while the ``with`` block runs.
+
+    ``cap.packets`` holds the packets afterwards. Start the traffic inside the block: the sniffer
+    is ready when the block begins.
+    """
+
+    def __init__(self, port: int, iface: str = "lo") -> None:
+        self.port = port
+        self.iface = iface
+        self.packets = PacketList()
+        self.seconds = 0.0
+        self._sniffer: AsyncSniffer | None = None
+
+    def __enter__(self) -> Capture:
+        problem = envcheck.capture_problem()
+        if problem is not None:
+            raise CaptureNotPermitted(f"live capture is not available: {problem}")
+        conf.bufsize = BUFFER_SIZE
+        # Our own L2Socket sees each loopback packet once (scapy's default listener sees the
+        # outgoing and the incoming copy of each).
+        sock = _LoopbackSocket(iface=self.iface, filter=f"tcp port {self.port}")
+        ready = threading.Event()
+        self._sniffer = AsyncSniffer(opened_socket=sock, started_callback=ready.set, store=True)
+        self._sniffer.start()
+        if not ready.wait(timeout=5):
+            self._sniffer.stop()
+            raise CaptureNotPermitted("the sniffer did not start within 5 s")
+        self._started = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        time.sleep(SETTLE_SECONDS)
+        assert self._sniffer is not None
+        self.packets = self._sniffer.stop()
+        self.seconds = time.perf_counter() - self._started
+
+    async def __aenter__(self) -> Capture:
+        return await asyncio.to_thread(self.__enter__)
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await asyncio.sleep(SETTLE_SECONDS)
+        assert self._sniffer is not None
+        self.packets = await asyncio.to_thread(self._sniffer.stop)
+        self.seconds = time.perf_counter() - self._started
+
+
+class _LoopbackSocket(L2Socket):
+    """scapy's Linux packet socket, reading whole loopback packets (its default cuts them at
+    65,535 bytes)."""
+
+    def recv_raw(self, x: int = READ_SIZE):
+        return super().recv_raw(x)
+
+
+def read_pcap(path: str | Path) -> PacketList:
+    """The packets of a pcap file (no privileges needed)."""
+    return rdpcap(str(path))
+
+
+def write_pcap(packets: Iterable[Packet], path: str | Path) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    wrpcap(str(path), list(packets))
+
+
+# ---- TCP streams -----------------------------------------------------------------------------
+
+Endpoint = tuple[str, int]
+
+
+@dataclass
+class Stream:
+    """One direction of a TCP connection: its bytes and, for each byte, the packet it came in."""
+
+    data: bytes = b""
+    ends: list[int] = field(default_factory=list)  # stream offset where each piece ends...
+    packets: list[int] = field(default_factory=list)  # ...and the index of its packet
+
+    def packet_at(self, offset: int) -> int:
+        """The index of the packet that carried byte ``offset`` of the stream."""
+        return self.packets[bisect.bisect_right(self.ends, offset)]
+
+
+@dataclass
+class TcpConnection:
+    """A TCP connection: who opened it, and what each side sent."""
+
+    client: Endpoint
+    server: Endpoint
+    packet_indexes: list[int]
+    from_client: Stream
+    from_server: Stream
+
+
+def _endpoints(packet: Packet) -> tuple[Endpoint, Endpoint]:
+    ip = packet[TCP].underlayer
+    return (ip.src, packet[TCP].sport), (ip.dst, packet[TCP].dport)
+
+
+def tcp_streams(packets: PacketList) -> list[TcpConnection]:
+    """Every TCP connection in ``packets``, each direction reassembled by sequence number.
+
+    Retransmitted bytes are kept once; a gap (a lost packet) raises ``ValueError``.
+    """
+    grouped: dict[frozenset[Endpoint], list[int]] = {}
+    for index, packet in enumerate(packets):
+        if TCP in packet:
+            grouped.setdefault(frozenset(_endpoints(packet)), []).append(index)
+    connections = []
+    for indexes in grouped.values():
+        first = packets[indexes[0]]
+        syn = next((i for i in indexes if packets[i][TCP].flags.S and not packets[i][TCP].flags.A),
+                   indexes[0])
+        client, server = _endpoints(packets[syn])
+        if syn == indexes[0] and not first[TCP].flags.S:
+            client, server = _endpoints(first)
+        streams = {client: _reassemble(packets, indexes, client),
+                   server: _reassemble(packets, indexes, server)}
+        connections.append(TcpConnection(client, server, indexes, streams[client], streams[server]))
+    return connections
+
+
+def _reassemble(packets: PacketList, indexes: list[int], sender: Endpoint) -> Stream:
+    mine = [i for i in indexes if _endpoints(packets[i])[0] == sender]
+    if not mine:
+        return Stream()
+    syn = next((i for i in mine if packets[i][TCP].flags.S), None)
+    start = packets[syn][TCP].seq + 1 if syn is not None else min(packets[i][TCP].seq for i in mine)
+    pieces = sorted(((packets[i][TCP].seq - start) % 2**32, i) for i in mine
+                    if len(packets[i][TCP].payload) and not packets[i][TCP].flags.S)
+    stream = Stream()
+    data = bytearray()
+    for offset, index in pieces:
+        payload = bytes(packets[index][TCP].payload)
+        if offset > len(data):
+            raise ValueError(f"{offset - len(data)} bytes from {sender} are missing before "
+                             f"packet {index}: the capture lost a packet")
+        fresh = payload[len(data) - offset:]
+        if fresh:
+            data += fresh
+            stream.ends.append(len(data))
+            stream.packets.append(index)
+    stream.data = bytes(data)
+    return stream
+
+
+# ---- WebSocket -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class WireFrame:
+    """A frame as seen in a capture. ``payload`` is unmasked; ``wire`` is the bytes as sent."""
+
+    direction: str  # "client" or "server": who sent it
+    fin: bool
+    rsv1: bool
+    opcode: int
+    masked: bool
+    mask_key: bytes | None
+    payload: bytes
+    wire: bytes
+    time: float  # when the packet completing the frame was captured
+    packet_index: int
+    connection: int  # which TCP connection of the capture
+
+    @property
+    def kind(self) -> str:
+        return Opcode(self.opcode).name.lower() if self.opcode in Opcode._value2member_map_ else (
+            f"reserved 0x{self.opcode:X}")
+
+
+@dataclass(frozen=True)
+class WebSocketSession:
+    """One upgraded connection: the handshake heads and the frames that followed."""
+
+    request: bytes
+    response: bytes
+    frames: list[WireFrame]
+
+
+def websocket_sessions(packets: PacketList) -> list[WebSocketSession]:
+    """Every WebSocket connection in ``packets`` (plain HTTP connections are skipped)."""
+    sessions = []
+    for number, conn in enumerate(tcp_streams(packets)):
+        request_end = head_end(conn.from_client.data)
+        response_end = head_end(conn.from_server.data)
+        if (request_end is None or response_end is None
+                or not conn.from_server.data.startswith(b"HTTP/1.1 101")):
+            continue
+        frames = (_frames(packets, conn.from_client, request_end, "client", number)
+                  + _frames(packets, conn.from_server, response_end, "server", number))
+        frames.sort(key=lambda frame: (frame.packet_index, frame.direction != "client"))
+        sessions.append(WebSocketSession(conn.from_client.data[:request_end],
+                                         conn.from_server.data[:response_end], frames))
+    return sessions
+
+
+def _frames(packets: PacketList, stream: Stream, start: int, direction: str,
+            connection: int) -> list[WireFrame]:
+    frames = []
+    offset = start
+    for layer in frames_in(stream.data[start:]):
+        size = frame_size(layer)
+        index = stream.packet_at(offset + size - 1)
+        mask_key = layer.getfieldval("mask_key") if layer.mask else None
+        frames.append(WireFrame(direction, bool(layer.fin), bool(layer.rsv1), layer.opcode,
+                                bool(layer.mask), mask_key, bytes(layer.data),
+                                stream.data[offset:offset + size], float(packets[index].time),
+                                index, connection))
+        offset += size
+    return frames
+
+
+def websocket_frames(pcap_path: str | Path) -> list[WireFrame]:
+    """Every WebSocket frame in a pcap, in the order they were completed on the wire."""
+    packets = read_pcap(pcap_path)
+    frames = [frame for session in websocket_sessions(packets) for frame in session.frames]
+    return sorted(frames, key=lambda frame: frame.packet_index)
+
+
+# ---- one line per packet ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PacketRow:
+    """What a packet table shows for one packet."""
+
+    index: int
+    time: float  # seconds since the first packet
+    direction: str  # "client → server" or "server → client"
+    flags: str
+    size: int  # TCP payload bytes
+    what: str
+
+
+def packet_rows(packets: PacketList) -> list[PacketRow]:
+    """Describe every TCP packet: handshake flags, HTTP heads, WebSocket frames, FIN."""
+    connections = tcp_streams(packets)
+    clients = {conn.client for conn in connections}
+    frames_by_packet: dict[int, list[WireFrame]] = {}
+    for session in websocket_sessions(packets):
+        for frame in session.frames:
+            frames_by_packet.setdefault(frame.packet_index, []).append(frame)
+    t0 = float(packets[0].time) if packets else 0.0
+    rows = []
+    for index, packet in enumerate(packets):
+        if TCP not in packet:
+            continue
+        source, _ = _endpoints(packet)
+        arrow = "client → server" if source in clients else "server → client"
+        tcp = packet[TCP]
+        payload = bytes(tcp.payload)
+        rows.append(PacketRow(index, float(packet.time) - t0, arrow, str(tcp.flags), len(payload),
+                              _describe(tcp, payload, frames_by_packet.get(index, []))))
+    return rows
+
+
+def _describe(tcp: TCP, payload: bytes, frames: list[WireFrame]) -> str:
+    flags = tcp.flags
+    if flags.S:
+        return "TCP handshake: SYN-ACK" if flags.A else "TCP handshake: SYN"
+    if flags.F:
+        return "FIN: no more data from this side"
+    if flags.R:
+        return "RST: connection reset"
+    if frames:
+        return ", ".join(_frame_summary(frame) for frame in frames)
+    if not payload:
+        return "ACK"
+    first_line = payload.split(b"\r\n", 1)[0]
+    if first_line.startswith((b"GET ", b"POST ", b"HTTP/")):
+        return "HTTP " + first_line.decode("latin-1")
+    return f"{len(payload)} bytes of a message (continued)"
+
+
+def _frame_summary(frame: WireFrame) -> str:
+    masked = " masked" if frame.masked else ""
+    fin = "" if frame.fin else " (FIN=0: more fragments follow)"
+    text = ""
+    if frame.opcode == Opcode.TEXT and len(frame.payload) <= 24:
+        text = f" {frame.payload.decode('utf-8', 'replace')!r}"
+    elif frame.opcode == Opcode.CLOSE and len(frame.payload) >= 2:
+        text = f" code {int.from_bytes(frame.payload[:2], 'big')}"
+    return f"WebSocket {frame.kind}{masked}{text}, {len(frame.payload)} B{fin}"

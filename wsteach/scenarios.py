@@ -1,0 +1,94 @@
+"""Scripted traffic on loopback, captured into the pcaps of ``data/captures/``.
+
+Each scenario is an async function given the port to use; ``record`` captures it. The command
+``python -m wsteach capture --out data/captures`` (or ``make captures``) runs them all, so every
+stored capture can be regenerated. Live capture needs root or cap_net_raw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from websockets.asyncio.client import connect as websockets_connect
+from websockets.asyncio.server import serve as websockets_serve
+
+from wsteach import aio
+from wsteach.capture import Capture, write_pcap
+from wsteach.envcheck import free_loopback_port
+from wsteach.frames import Frame, Opcode, encode_frame, random_mask_key
+
+Scenario = Callable[[int], Awaitable[None]]
+LENGTH_BOUNDARIES = (125, 126, 65535, 65536)  # where the 7-, 16- and 64-bit forms switch
+
+
+async def echo(ws: aio.WebSocket) -> None:
+    async for message in ws:
+        await ws.send(message)
+
+
+async def websocket_session(port: int) -> None:
+    """A whole session between our client and our echo server.
+
+    The handshake; a text and a binary message; the length boundaries; a fragmented message
+    with a ping between its fragments (and the pong); a close with a code and a reason; TCP FIN.
+    """
+    async with aio.serve(echo, "127.0.0.1", port):
+        ws = await aio.connect(f"ws://127.0.0.1:{port}/chat")
+        await ws.send("Hello")
+        await ws.recv()
+        await ws.send(bytes(range(8)))
+        await ws.recv()
+        for length in LENGTH_BOUNDARIES:
+            await ws.send("x" * length)
+            await ws.recv()
+        await ws.send_raw(encode_frame(Frame(Opcode.TEXT, b"Hel", fin=False), random_mask_key()))
+        await ws.send_raw(ws.connection.ping(b"between"))
+        await ws.send_raw(encode_frame(Frame(Opcode.CONTINUATION, b"lo"), random_mask_key()))
+        await ws.recv()
+        await ws.close(1000, "bye")
+
+
+async def compressed_session(port: int) -> None:
+    """The websockets library with permessage-deflate (RFC 7692): RSV1 set, payloads shrunk."""
+    async def echo_theirs(ws) -> None:
+        async for message in ws:
+            await ws.send(message)
+
+    async with (websockets_serve(echo_theirs, "127.0.0.1", port),
+                websockets_connect(f"ws://127.0.0.1:{port}/") as ws):
+        for _ in range(3):  # the same message again compresses better: shared context
+            await ws.send('{"guest": "Ada", "table": 7, "time": "19:30"}' * 4)
+            await ws.recv()
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "websocket_session": websocket_session,
+    "compressed_session": compressed_session,
+}
+
+
+@dataclass(frozen=True)
+class Recording:
+    name: str
+    path: Path
+    packets: int
+    size: int  # bytes of the pcap file
+    seconds: float  # how long the live capture took
+
+
+async def record(scenario: Scenario, path: Path) -> Recording:
+    """Run ``scenario`` on a free loopback port while capturing it into ``path``."""
+    port = free_loopback_port()
+    async with Capture(port) as capture:
+        await scenario(port)
+    write_pcap(capture.packets, path)
+    return Recording(path.stem, path, len(capture.packets), path.stat().st_size,
+                     capture.seconds)
+
+
+async def record_all(out_dir: Path) -> list[Recording]:
+    """Regenerate every stored capture."""
+    return [await record(scenario, out_dir / f"{name}.pcap")
+            for name, scenario in SCENARIOS.items()]
