@@ -312,7 +312,7 @@ def _describe(tcp: TCP, payload: bytes, frames: list[WireFrame]) -> str:
         return "ACK"
     first_line = payload.split(b"\r\n", 1)[0]
     if first_line.startswith((b"GET ", b"POST ", b"HTTP/")):
-        return "HTTP " + first_line.decode("latin-1")
+        return first_line.decode("latin-1")  # an HTTP request line or status line
     return f"{len(payload)} bytes of a message (continued)"
 
 
