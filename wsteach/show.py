@@ -112,3 +112,85 @@ def sequence_diagram(rows, title: str = "who sent what"):
         axes.spines[side].set_visible(False)
     figure.tight_layout()
     return figure
+
+
+BIT_COLOURS = {
+    "FIN": "#ffa94d",
+    "RSV1-3": "#ced4da",
+    "opcode": "#ffd8a8",
+    "MASK": "#74c0fc",
+    "payload len": "#c5e3ff",
+    "extended length": "#d0bfff",
+    "masking key": "#ffc9c9",
+    "payload": "#d3f9d8",
+}
+
+
+def labelled_bits(wire: bytes, payload_bytes: int = 4) -> list[tuple[str, int]]:
+    """Each bit of a frame's header (and of its first payload bytes) with its field's name,
+    in the order of the section 5.2 diagram."""
+    names = ["FIN", "RSV1-3", "RSV1-3", "RSV1-3"] + ["opcode"] * 4 + ["MASK"] + ["payload len"] * 7
+    for name, data in frame_fields(wire)[2:]:
+        names += [name] * 8 * (min(len(data), payload_bytes) if name == "payload" else len(data))
+    bits = [(byte >> (7 - i)) & 1 for byte in wire for i in range(8)]
+    return list(zip(names, bits, strict=False))
+
+
+def bit_layout(wire: bytes, payload_bytes: int = 4) -> HTML:
+    """The frame drawn like RFC 6455's diagram: 32 bits a row, each field in its colour."""
+    cells = labelled_bits(wire, payload_bytes)
+    ruler = "".join(f"<th style='font-weight:normal;font-size:8px;padding:0 2px'>{i}</th>"
+                    for i in range(32))
+    rows = []
+    for start in range(0, len(cells), 32):
+        row = "".join(
+            f"<td title='{name}' style='background:{BIT_COLOURS[name]};text-align:center;"
+            f"font-family:monospace;padding:1px 3px;border:1px solid white'>{bit}</td>"
+            for name, bit in cells[start:start + 32])
+        rows.append(f"<tr>{row}</tr>")
+    legend = " ".join(f"<span style='background:{colour};padding:1px 6px'>{name}</span>"
+                      for name, colour in BIT_COLOURS.items())
+    return HTML(f"<table style='border-collapse:collapse'><tr>{ruler}</tr>{''.join(rows)}"
+                f"</table><div style='font-size:smaller;margin-top:4px'>{legend}</div>")
+
+
+# ---- bytes and words of SHA-1 (notebook 03) ---------------------------------------------------
+
+PART_COLOURS = ("#c5e3ff", "#ffa94d", "#e9ecef", "#d0bfff", "#d3f9d8", "#ffc9c9")
+
+
+def coloured_bytes(parts: Sequence[tuple[str, bytes]], per_row: int = 16) -> HTML:
+    """Bytes in hex, ``per_row`` to a line, each named part in its own colour, with a legend
+    (for instance a SHA-1 message, its 0x80, the zeros and the length)."""
+    cells = [(index, byte) for index, (_, data) in enumerate(parts) for byte in data]
+    rows = []
+    for start in range(0, len(cells), per_row):
+        row = "".join(
+            f"<td title='{escape(parts[index][0])}' style='background:"
+            f"{PART_COLOURS[index % len(PART_COLOURS)]};font-family:monospace;padding:1px 4px;"
+            f"border:1px solid white'>{byte:02x}</td>"
+            for index, byte in cells[start:start + per_row])
+        rows.append(f"<tr><td style='font-family:monospace;color:gray;padding-right:6px'>"
+                    f"{start:3d}</td>{row}</tr>")
+    legend = " ".join(
+        f"<span style='background:{PART_COLOURS[index % len(PART_COLOURS)]};padding:1px 6px'>"
+        f"{escape(name)} ({len(data)} bytes)</span>" for index, (name, data) in enumerate(parts))
+    return HTML(f"<table style='border-collapse:collapse'>{''.join(rows)}</table>"
+                f"<div style='font-size:smaller;margin-top:4px'>{legend}</div>")
+
+
+def word_bits(axes, rows: Sequence[Sequence[int]], labels: Sequence[str], title: str = "",
+              first_row: int = 0) -> None:
+    """Draw 32-bit words as a black-and-white heatmap on matplotlib ``axes``: one row per step
+    (a round, a schedule index), 32 columns per word, words labelled below and split by lines.
+    Row ``i`` is labelled ``first_row + i``."""
+    import numpy as np
+
+    bits = np.array([[(word >> (31 - i)) & 1 for word in row for i in range(32)]
+                     for row in rows], dtype=np.uint8)
+    axes.imshow(bits, cmap="Greys", aspect="auto", interpolation="nearest",
+                extent=(0, bits.shape[1], first_row + len(rows) - 0.5, first_row - 0.5))
+    for index in range(1, len(labels)):
+        axes.axvline(32 * index, color="#e03131", linewidth=1)
+    axes.set_xticks([32 * i + 16 for i in range(len(labels))], labels)
+    axes.set_title(title)
