@@ -23,6 +23,7 @@ import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 from urllib.parse import urlsplit
 
@@ -45,21 +46,35 @@ READ_SIZE = 65536
 Handler = Callable[["WebSocket"], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class Limits:
+    """A connection's limits and timeouts, named as in the ``websockets`` library."""
+
+    max_size: int | None = 2**20  # largest message in bytes; a bigger one fails with 1009
+    max_queue: int = 16  # messages received but not yet read; then reading pauses
+    open_timeout: float = 10  # seconds for the opening handshake
+    close_timeout: float = 5  # seconds to wait for the peer's part of the closing handshake
+
+
 class WebSocket:
     """An open WebSocket: ``send``, ``recv``, ``async for``, ``ping``, ``close``."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, role: Role,
-                 *, max_size: int | None, close_timeout: float,
-                 request: http1.Request | None = None, subprotocol: str | None = None) -> None:
+                 limits: Limits, *, request: http1.Request | None = None,
+                 subprotocol: str | None = None) -> None:
         self._reader = reader
         self._writer = writer
-        self.connection = Connection(role, max_message_size=max_size)
-        self.close_timeout = close_timeout
+        self.connection = Connection(role, max_message_size=limits.max_size)
+        self.close_timeout = limits.close_timeout
         self.request = request  # the Upgrade request (server side)
         self.subprotocol = subprotocol
         self.remote_address = writer.get_extra_info("peername")
         self.local_address = writer.get_extra_info("sockname")
-        self._messages: asyncio.Queue[str | bytes | None] = asyncio.Queue()
+        # Messages received and not yet read. When it is full, the reader stops reading the
+        # socket: TCP's flow control then slows the peer down (read back-pressure).
+        self._messages: asyncio.Queue[str | bytes | None] = asyncio.Queue(limits.max_queue)
+        self._reader_finished = False
+        self._closing = False  # close() was called
         self._pings: dict[bytes, tuple[asyncio.Future[float], float]] = {}
         self._reading = asyncio.get_running_loop().create_task(self._read_frames())
 
@@ -96,12 +111,12 @@ class WebSocket:
 
         Raises ``ConnectionClosed`` once the connection has closed and every message was read.
         """
+        if self._messages.empty() and self._reader_finished:
+            raise self._closed()
         message = await self._messages.get()
         self._messages.task_done()
-        if message is None:
-            self._messages.put_nowait(None)  # so every later recv() raises too
-            raise ConnectionClosed(self.connection.close_code or CloseCode.ABNORMAL,
-                                   self.connection.close_reason)
+        if message is None:  # put there by the reader when it finished
+            raise self._closed()
         return message
 
     async def __aiter__(self) -> AsyncIterator[str | bytes]:
@@ -127,6 +142,7 @@ class WebSocket:
 
     async def close(self, code: int = CloseCode.NORMAL, reason: str = "") -> None:
         """The closing handshake (section 7.1.2): send close, wait for the peer's close and EOF."""
+        self._closing = True
         data = self.connection.close(code, reason)
         if data and not self._writer.is_closing():
             self._writer.write(data)
@@ -145,21 +161,18 @@ class WebSocket:
 
     def _raise_if_closed(self) -> None:
         if self.connection.state is not State.OPEN:
-            raise ConnectionClosed(self.connection.close_code or CloseCode.NORMAL,
-                                   self.connection.close_reason)
+            raise self._closed()
+
+    def _closed(self) -> ConnectionClosed:
+        return ConnectionClosed(self.connection.close_code or CloseCode.ABNORMAL,
+                                self.connection.close_reason)
 
     async def _read_frames(self) -> None:
         """The reader task: socket bytes into the connection, events out to the waiters."""
         try:
             while self.connection.state is not State.CLOSED:
                 self.connection.receive_data(await self._reader.read(READ_SIZE))
-                try:
-                    for event in self.connection.events():
-                        self._dispatch(event)
-                        if self.connection.error is not None:
-                            await self._let_handler_answer()
-                except ProtocolError as error:
-                    logger.info("failing the connection: %s", error)
+                await self._handle_events()
                 outgoing = self.connection.data_to_send()
                 if outgoing and not self._writer.is_closing():
                     self._writer.write(outgoing)
@@ -170,17 +183,27 @@ class WebSocket:
                         pass
         except (ConnectionError, TimeoutError):
             self.connection.receive_data(b"")
-            for event in self.connection.events():
-                self._dispatch(event)
         finally:
-            self._messages.put_nowait(None)
+            self._reader_finished = True
+            if self._messages.empty():
+                self._messages.put_nowait(None)  # wakes a recv() that is waiting
             for waiter, _ in self._pings.values():
                 waiter.cancel()
             await self._close_transport()
 
-    def _dispatch(self, event: Event) -> None:
+    async def _handle_events(self) -> None:
+        try:
+            for event in self.connection.events():
+                await self._dispatch(event)
+                if self.connection.error is not None:
+                    await self._let_handler_answer()
+        except ProtocolError as error:
+            logger.info("failing the connection: %s", error)
+
+    async def _dispatch(self, event: Event) -> None:
         if isinstance(event, Text | Binary):
-            self._messages.put_nowait(event.data)
+            if not self._closing:  # after close(), the application reads no more
+                await self._messages.put(event.data)
         elif isinstance(event, Pong):
             waiter, sent_at = self._pings.pop(event.payload, (None, 0.0))
             if waiter is not None and not waiter.done():
@@ -203,13 +226,10 @@ class WebSocket:
 class Server:
     """A running server: ``port``, ``close()``, ``wait_closed()``, usable with ``async with``."""
 
-    def __init__(self, handler: Handler, *, max_size: int | None, open_timeout: float,
-                 close_timeout: float, origins: Collection[str] | None,
+    def __init__(self, handler: Handler, limits: Limits, *, origins: Collection[str] | None,
                  subprotocols: Sequence[str]) -> None:
         self.handler = handler
-        self.max_size = max_size
-        self.open_timeout = open_timeout
-        self.close_timeout = close_timeout
+        self.limits = limits
         self.origins = origins
         self.subprotocols = subprotocols
         self.connections: set[WebSocket] = set()
@@ -263,6 +283,8 @@ class Server:
             websocket = await self._open(reader, writer)
             if websocket is not None:
                 await self._run_handler(websocket)
+        except asyncio.CancelledError:
+            writer.close()  # the server shut down during the opening handshake
         finally:
             self._tasks.discard(task)
 
@@ -270,7 +292,7 @@ class Server:
                     writer: asyncio.StreamWriter) -> WebSocket | None:
         """Section 4.2: read the Upgrade request, answer 101 or an error status."""
         try:
-            async with asyncio.timeout(self.open_timeout):
+            async with asyncio.timeout(self.limits.open_timeout):
                 head = await reader.readuntil(b"\r\n\r\n")
             request = http1.parse_request(head)
             accepted = handshake.validate_request(request, origins=self.origins,
@@ -285,8 +307,7 @@ class Server:
             writer.close()
             return None
         writer.write(handshake.build_response(accepted.key, accepted.subprotocol))
-        return WebSocket(reader, writer, Role.SERVER, max_size=self.max_size,
-                         close_timeout=self.close_timeout, request=request,
+        return WebSocket(reader, writer, Role.SERVER, self.limits, request=request,
                          subprotocol=accepted.subprotocol)
 
     async def _run_handler(self, websocket: WebSocket) -> None:
@@ -315,45 +336,45 @@ def _as_handshake_error(error: Exception) -> handshake.HandshakeError:
 
 
 def serve(handler: Handler, host: str = "127.0.0.1", port: int = 0, *,
-          max_size: int | None = 2**20, open_timeout: float = 10, close_timeout: float = 5,
+          max_size: int | None = Limits.max_size, max_queue: int = Limits.max_queue,
+          open_timeout: float = Limits.open_timeout,
+          close_timeout: float = Limits.close_timeout,
           origins: Collection[str] | None = None,
           subprotocols: Sequence[str] = ()) -> _Starting[Server]:
     """Start a WebSocket server; ``port=0`` lets the system pick a free port (``server.port``).
 
     Use ``server = await serve(...)`` or ``async with serve(...) as server:``.
     """
-    server = Server(handler, max_size=max_size, open_timeout=open_timeout,
-                    close_timeout=close_timeout, origins=origins, subprotocols=subprotocols)
+    limits = Limits(max_size, max_queue, open_timeout, close_timeout)
+    server = Server(handler, limits, origins=origins, subprotocols=subprotocols)
     return _Starting(server.start(host, port))
 
 
-def connect(uri: str, *, max_size: int | None = 2**20, open_timeout: float = 10,
-            close_timeout: float = 5, origin: str | None = None,
+def connect(uri: str, *, max_size: int | None = Limits.max_size,
+            max_queue: int = Limits.max_queue, open_timeout: float = Limits.open_timeout,
+            close_timeout: float = Limits.close_timeout, origin: str | None = None,
             subprotocols: Sequence[str] = ()) -> _Starting[WebSocket]:
     """Open a client connection to ``ws://host:port/path`` (section 4.1).
 
     Use ``ws = await connect(...)`` or ``async with connect(...) as ws:``.
     """
-    return _Starting(_open_client(uri, max_size=max_size, open_timeout=open_timeout,
-                                  close_timeout=close_timeout, origin=origin,
-                                  subprotocols=subprotocols))
+    limits = Limits(max_size, max_queue, open_timeout, close_timeout)
+    return _Starting(_open_client(uri, limits, origin=origin, subprotocols=subprotocols))
 
 
-async def _open_client(uri: str, *, max_size: int | None, open_timeout: float,
-                       close_timeout: float, origin: str | None,
+async def _open_client(uri: str, limits: Limits, *, origin: str | None,
                        subprotocols: Sequence[str]) -> WebSocket:
     parts = urlsplit(uri)
     if parts.scheme != "ws" or not parts.hostname:
         raise ValueError(f"{uri!r} is not a ws:// URI (wss:// needs TLS, not covered here)")
     port = parts.port or 80
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    host_header = parts.netloc
-    async with asyncio.timeout(open_timeout):
+    async with asyncio.timeout(limits.open_timeout):
         reader, writer = await asyncio.open_connection(parts.hostname, port,
                                                        limit=http1.MAX_HEAD_BYTES)
         try:
             key = handshake.generate_key()
-            writer.write(handshake.build_request(host_header, target, key, origin=origin,
+            writer.write(handshake.build_request(parts.netloc, target, key, origin=origin,
                                                  subprotocols=subprotocols))
             head = await reader.readuntil(b"\r\n\r\n")
             subprotocol = handshake.validate_response(http1.parse_response(head), key,
@@ -361,8 +382,7 @@ async def _open_client(uri: str, *, max_size: int | None, open_timeout: float,
         except BaseException:
             writer.close()
             raise
-    return WebSocket(reader, writer, Role.CLIENT, max_size=max_size,
-                     close_timeout=close_timeout, subprotocol=subprotocol)
+    return WebSocket(reader, writer, Role.CLIENT, limits, subprotocol=subprotocol)
 
 
 T = TypeVar("T", "Server", "WebSocket")

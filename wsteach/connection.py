@@ -232,21 +232,21 @@ class Connection:
 
     def _deliver(self, opcode: Opcode, payload: bytes) -> None:
         if opcode is Opcode.TEXT:
-            try:
-                self._events.append(Text(payload.decode("utf-8")))
-            except UnicodeDecodeError as exc:
-                raise ProtocolError(1007, f"a text message that is not UTF-8 ({exc.reason}, "
-                                          "section 8.1)") from None
+            self._events.append(Text(self._decode_utf8(None, payload, final=True)))
         else:
             self._events.append(Binary(payload))
 
     @staticmethod
-    def _decode_utf8(decoder: codecs.IncrementalDecoder, data: bytes, *, final: bool) -> str:
+    def _decode_utf8(decoder: codecs.IncrementalDecoder | None, data: bytes | memoryview, *,
+                     final: bool) -> str:
+        """Decode UTF-8 (section 8.1), with ``decoder`` across fragments, or in one go."""
         try:
-            return decoder.decode(data, final)
+            return decoder.decode(data, final) if decoder else str(data, "utf-8")
         except UnicodeDecodeError as exc:
-            raise ProtocolError(1007, f"a text message that is not UTF-8 ({exc.reason}, "
-                                      "section 8.1)") from None
+            reason = exc.reason
+        # Raised outside the except block, so that the error does not keep the decoding
+        # error (and through it the receive buffer) alive.
+        raise ProtocolError(1007, f"a text message that is not UTF-8 ({reason}, section 8.1)")
 
     def _check_partial_text(self, view: memoryview) -> None:
         """Validate the UTF-8 of a text frame that has only partly arrived (fail fast, 8.1).
