@@ -121,9 +121,12 @@ class Stream:
     ends: list[int] = field(default_factory=list)  # stream offset where each piece ends...
     packets: list[int] = field(default_factory=list)  # ...and the index of its packet
 
-    def packet_at(self, offset: int) -> int:
-        """The index of the packet that carried byte ``offset`` of the stream."""
-        return self.packets[bisect.bisect_right(self.ends, offset)]
+    def completed_by(self, start: int, end: int) -> int:
+        """The index of the packet that completed bytes ``start:end`` of the stream: the last
+        to arrive of those that carried them (segments may arrive out of order)."""
+        first = bisect.bisect_right(self.ends, start)
+        last = bisect.bisect_right(self.ends, end - 1)
+        return max(self.packets[first:last + 1])
 
 
 @dataclass
@@ -245,7 +248,9 @@ def _frames(packets: PacketList, stream: Stream, start: int, direction: str,
     offset = start
     for layer in frames_in(stream.data[start:]):
         size = frame_size(layer)
-        index = stream.packet_at(offset + size - 1)
+        if offset + size > len(stream.data):
+            break  # the capture ended inside this frame
+        index = stream.completed_by(offset, offset + size)
         mask_key = layer.getfieldval("mask_key") if layer.mask else None
         frames.append(WireFrame(direction, bool(layer.fin), bool(layer.rsv1), layer.opcode,
                                 bool(layer.mask), mask_key, bytes(layer.data),

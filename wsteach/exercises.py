@@ -249,3 +249,220 @@ def check_upgrade_request(request: object) -> None:
         raise NotYet(f"A server would answer {error.status}: {error.reason}.") from None
     _passed(f"A server would answer 101, with Sec-WebSocket-Accept "
             f"{handshake.accept_key(accepted.key)}.")
+
+
+def check_handshake_count(packets, answer: object) -> None:
+    """01_http_before_websocket: how many TCP three-way handshakes does a capture hold?"""
+    _require_answer(answer)
+    flags = [packet.getlayer("TCP").flags for packet in packets if packet.haslayer("TCP")]
+    syn = sum(1 for flag in flags if flag.S and not flag.A)
+    requests = sum(1 for packet in packets if packet.haslayer("TCP")
+                   and bytes(packet.getlayer("TCP").payload).startswith(b"GET "))
+    if answer == 2 * syn:
+        raise NotYet("That counts the SYN-ACKs too. Each handshake has one SYN (flags S) and one "
+                     "SYN-ACK (flags SA): count only packets with S set and A not set.")
+    if answer == requests and requests != syn:
+        raise NotYet(f"{answer} is the number of requests. A keep-alive connection carries "
+                     "several requests after one handshake: count the SYN packets instead.")
+    if answer != syn:
+        raise NotYet(f"{answer} is not it. A handshake starts with a packet whose TCP flags are "
+                     "exactly 'S': count those (packet[TCP].flags.S and not packet[TCP].flags.A).")
+    _passed(f"{syn} handshakes for {requests} requests: HTTP/1.0 pays one per request, "
+            "keep-alive one per connection.")
+
+
+def check_round_trips(requests: int, answer: object) -> None:
+    """01_http_before_websocket: round trips for ``requests`` requests made one after the
+    other, as (HTTP/1.0 with a connection each, HTTP/1.1 on one keep-alive connection)."""
+    _require_answer(answer)
+    if not (isinstance(answer, tuple) and len(answer) == 2):
+        raise NotYet("Answer with a pair: (round trips over HTTP/1.0, round trips keep-alive).")
+    old, kept = answer
+    if old == requests:
+        raise NotYet("Over HTTP/1.0 every request first opens a TCP connection: one round trip "
+                     "for SYN / SYN-ACK, then one for the request and its response.")
+    if kept == requests:
+        raise NotYet("The keep-alive connection still has to be opened once: add the handshake.")
+    if kept == 2 * requests:
+        raise NotYet("Keep-alive pays the handshake once, not once per request.")
+    if (old, kept) != (2 * requests, requests + 1):
+        raise NotYet("Count, for each request, the round trips before its response arrives: the "
+                     "TCP handshake (when a connection is new) and the request/response itself.")
+    _passed(f"{2 * requests} round trips against {requests + 1}: with 50 ms per round trip, "
+            f"{100 * requests} ms against {50 * (requests + 1)} ms.")
+
+
+async def check_long_poll_answer(answer_function) -> None:
+    """02_polling_long_polling_streaming: ``answer_function(source, after, hold)`` returns the
+    bytes of a long poll's answer: 200 with the news, or 204 when ``hold`` seconds pass."""
+    import asyncio
+    import time
+
+    from wsteach import http1, polling
+
+    _require_answer(answer_function)
+
+    async def ask(source: polling.EventSource, hold: float) -> tuple[http1.Response, bytes, float]:
+        started = time.perf_counter()
+        async with asyncio.timeout(5):
+            data = await answer_function(source, 0, hold)
+        waited = time.perf_counter() - started
+        if not isinstance(data, bytes | bytearray):
+            raise NotYet("Return the bytes of the response (http1.build_response gives them).")
+        end = http1.head_end(data)
+        if end is None:
+            raise NotYet("That is not a whole response head: it must end with an empty line.")
+        try:
+            return http1.parse_response(bytes(data[:end])), bytes(data[end:]), waited
+        except http1.HTTPError as error:
+            raise NotYet(f"A client cannot parse the response: {error.reason}.") from None
+
+    source = polling.EventSource([{"name": "Ada"}])
+    response, body, waited = await ask(source, 0.1)
+    if response.status != 204:
+        raise NotYet(f"With no news during the hold you answered {response.status}: answer "
+                     "204 No Content.")
+    if waited < 0.09:
+        raise NotYet("You answered at once: that is short polling. Wait for news for up to "
+                     "`hold` seconds: await source.wait_after(after, hold).")
+    if body or "Content-Length" in response.headers:
+        raise NotYet("A 204 has no body and no Content-Length header (RFC 9110 section 8.6).")
+    asyncio.get_running_loop().call_later(0.05, source.publish, {"name": "Ada"})
+    response, body, waited = await ask(source, 2.0)
+    if response.status != 200 or b"Ada" not in body:
+        raise NotYet(f"News arrived during the hold, but you answered {response.status} "
+                     f"{body[:60]!r}: answer 200 with the messages.")
+    if waited > 1.0:
+        raise NotYet("News arrived after 0.05 s but you answered only when the hold ran out: "
+                     "answer as soon as wait_after returns messages.")
+    _passed(f"204 after the hold when nothing happens; 200 after {waited * 1000:.0f} ms when a "
+            "guest arrives.")
+
+
+def check_polling_mbps(bytes_per_poll: float, clients: int, answer: object) -> None:
+    """02_polling_long_polling_streaming: the bandwidth of ``clients`` each polling once a
+    second, in the classic table's unit (2**20 bits per second)."""
+    import math
+
+    _require_answer(answer)
+    expected = bytes_per_poll * clients * 8 / 2**20
+    if not isinstance(answer, int | float):
+        raise NotYet("Answer with a number of megabits per second.")
+    if math.isclose(answer, bytes_per_poll * clients * 8 / 1e6, rel_tol=1e-3):
+        raise NotYet("Close: you divided by 1,000,000. The classic table divides by 2**20 "
+                     "(1,048,576); use the same unit so the columns compare.")
+    if math.isclose(answer, bytes_per_poll * clients / 2**20, rel_tol=1e-3):
+        raise NotYet("That is megabytes per second: a byte is 8 bits.")
+    if not math.isclose(answer, expected, rel_tol=1e-3):
+        raise NotYet("Multiply the bytes of one poll by the clients (each polls once a second) "
+                     "and by 8 bits, then divide by 2**20.")
+    _passed(f"{clients:,} clients × {bytes_per_poll:.0f} B × 8 bits = {expected:.1f} Mbps.")
+
+
+# ---- 05_masking ------------------------------------------------------------------------------
+
+def check_unmask_bytes(masked: bytes, key: bytes, answer: object) -> None:
+    """05_masking: unmask ``masked`` with the 4-byte ``key`` by hand (XOR with key[i % 4])."""
+    _require_answer(answer)
+    if not isinstance(answer, bytes | bytearray):
+        raise NotYet("The answer should be bytes: build it with bytes(...) from a list of ints.")
+    answer = bytes(answer)
+    expected = bytes(byte ^ key[index % 4] for index, byte in enumerate(masked))
+    if answer == masked:
+        raise NotYet("These are still the masked bytes: XOR each byte with key[i % 4].")
+    if len(answer) != len(masked):
+        raise NotYet(f"{len(answer)} bytes, but the masked payload has {len(masked)}: masking "
+                     "turns each byte into exactly one byte.")
+    if answer == bytes(byte ^ key[0] for byte in masked):
+        raise NotYet("Every byte was XORed with key[0]. The key has four bytes and takes turns: "
+                     "byte i uses key[i % 4].")
+    if answer != expected:
+        index = next(i for i, (a, b) in enumerate(zip(answer, expected, strict=True)) if a != b)
+        raise NotYet(f"Byte {index} is 0x{answer[index]:02x}, not yet right: it should be "
+                     f"masked[{index}] ^ key[{index % 4}] = 0x{masked[index]:02x} ^ "
+                     f"0x{key[index % 4]:02x}.")
+    _passed(f"Unmasked: {answer[:60]!r}. Anyone holding the frame can do this: the key travels "
+            "with it.")
+
+
+def check_mask_key_index(position: int, answer: object) -> None:
+    """05_masking: which of the four key bytes masks payload byte ``position``?"""
+    _require_answer(answer)
+    expected = position % 4
+    if isinstance(answer, bool) or not isinstance(answer, int):
+        raise NotYet("Give the index of the key byte as an int: 0, 1, 2 or 3.")
+    if answer == expected:
+        _passed(f"Payload byte {position} is masked with key[{position} % 4] = key[{expected}]: "
+                f"the key has gone round {position // 4} whole times before it.")
+        return
+    if answer == position // 4:
+        raise NotYet(f"{answer} is {position} // 4, how many whole rounds of the key come before "
+                     "this byte. The key byte is what is left over: the remainder.")
+    if answer == expected + 1:
+        raise NotYet("Off by one: indexes count from 0, the payload's and the key's. Payload "
+                     "byte 0 uses key[0].")
+    if not 0 <= answer <= 3:
+        raise NotYet("There are only four key bytes, key[0] to key[3]: take the position "
+                     "modulo 4.")
+    raise NotYet("Count it out: payload bytes 0, 4, 8, ... use key[0]; 1, 5, 9, ... use key[1]; "
+                 "and so on.")
+
+
+def check_apply_mask_function(function: object) -> None:
+    """05_masking: a student's apply_mask(data, key) built on int.from_bytes, for any length."""
+    _require_answer(function)
+    if not callable(function):
+        raise NotYet("Pass the function itself, without calling it: my_apply_mask, "
+                     "not my_apply_mask(...).")
+    import random
+
+    rng = random.Random(5)
+    key = bytes.fromhex("37fa213d")
+    cases = [bytes(rng.randrange(256) for _ in range(n)) for n in [*range(0, 13), 125, 1001]]
+    cases.append(key * 3 + key[:2])  # masks to all zero bytes: the integer is 0
+    for data in cases:
+        expected = bytes(byte ^ key[i % 4] for i, byte in enumerate(data))
+        try:
+            result = function(data, key)
+        except OverflowError:
+            raise NotYet(f"For a payload of {len(data)} bytes, to_bytes had too few bytes for the "
+                         "integer: is the repeated key longer than the payload? Cut it to "
+                         "key * (n // 4) + key[:n % 4].") from None
+        except Exception as error:  # any other failure becomes a hint too
+            raise NotYet(f"For a payload of {len(data)} bytes the function raised "
+                         f"{type(error).__name__}: {error}") from None
+        if not isinstance(result, bytes | bytearray):
+            raise NotYet(f"The function returned {type(result).__name__}; return bytes: "
+                         "int.to_bytes(length, byteorder) turns the integer back into bytes.")
+        if bytes(result) == expected:
+            continue
+        if len(result) != len(data):
+            raise NotYet(f"For {len(data)} bytes the function returned {len(result)}. Two "
+                         "places to look: repeat the key to exactly the payload's length "
+                         "(key * (n // 4) + key[:n % 4]), and give to_bytes the payload's length "
+                         "(leading zero bytes vanish in an integer).")
+        raise NotYet(f"Wrong for a payload of {len(data)} bytes: {bytes(result).hex(' ')} "
+                     f"instead of {expected.hex(' ')}. Use one byte order for both from_bytes "
+                     "calls and for to_bytes, and start the repeated key with key[0].")
+    _passed("The function agrees with the RFC's formula at every length tried, the ones that "
+            "are no multiple of 4 and an all-zero result included.")
+
+
+def check_why_masking_protects(answer: object) -> None:
+    """05_masking: why was the proxy not poisoned when the frame was masked? (a, b, c or d)"""
+    _require_answer(answer)
+    choice = str(answer).strip().lower()[:1]
+    hints = {
+        "a": "No: the key travels in the frame, just before the payload. The proxy could unmask "
+             "the bytes as easily as the attacker's server did. Masking hides nothing.",
+        "b": "No: the toy proxy knows nothing of WebSocket or the MASK bit. It looked for an HTTP "
+             "request in the bytes it forwarded and found none.",
+        "d": "No: the attacker's server sent its fake response in every run; the proxy log shows "
+             "it passing by. What changed was the bytes the client sent.",
+    }
+    if choice == "c":
+        _passed("Right: the browser picks a fresh random key after the script has chosen its "
+                "payload, so the script cannot choose the bytes the proxy sees. With a key it "
+                "could predict, it pre-masks the payload and the attack works again.")
+        return
+    raise NotYet(hints.get(choice, "Answer with one letter: 'a', 'b', 'c' or 'd'."))

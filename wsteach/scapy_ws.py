@@ -100,9 +100,10 @@ class WebSocketFrame(Packet):
 
 
 def frame_size(frame: WebSocketFrame) -> int:
-    """How many bytes the frame takes on the wire: header, masking key and payload."""
+    """How many bytes the frame says it takes on the wire: header, masking key and payload
+    (more than the buffer held, if the frame was cut short)."""
     extended = {126: 2, 127: 8}.get(frame.length, 0)
-    return 2 + extended + (4 if frame.mask else 0) + len(frame.data or b"")
+    return 2 + extended + (4 if frame.mask else 0) + _payload_length(frame)
 
 
 def frames_in(buffer: bytes) -> list[WebSocketFrame]:

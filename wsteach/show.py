@@ -194,3 +194,29 @@ def word_bits(axes, rows: Sequence[Sequence[int]], labels: Sequence[str], title:
         axes.axvline(32 * index, color="#e03131", linewidth=1)
     axes.set_xticks([32 * i + 16 for i in range(len(labels))], labels)
     axes.set_title(title)
+
+
+# ---- HTTP requests and responses as text (notebooks 01 and 02) --------------------------------
+
+SIDE_COLOURS = {"client": "#eef6ff", "server": "#f4fbee"}
+
+
+def readable(data: bytes, max_bytes: int = 300) -> str:
+    """Bytes as text with their line ends visible (␍␊ for CRLF, ␊ for a lone LF); long data cut."""
+    text = data[:max_bytes].decode("utf-8", "replace")
+    text = "␍␊\n".join(piece.replace("\n", "␊\n") for piece in text.split("\r\n"))
+    return text + (f"… (+{len(data) - max_bytes} bytes)" if len(data) > max_bytes else "")
+
+
+def transcript(log: Iterable[tuple[str, bytes]], max_bytes: int = 300) -> HTML:
+    """What each side sent, in order, as text: one row per write or read, client rows blue and
+    server rows green (``log`` holds ("client" or "server", bytes) pairs, as ``polling`` traces)."""
+    rows = []
+    for side, data in log:
+        rows.append(f"<tr style='background:{SIDE_COLOURS[side]}'>"
+                    f"<td style='text-align:left;vertical-align:top'>{side}</td>"
+                    f"<td style='text-align:right;vertical-align:top'>{len(data)} B</td>"
+                    f"<td style='text-align:left'><pre style='margin:0;background:none'>"
+                    f"{escape(readable(data, max_bytes))}</pre></td></tr>")
+    head = "<tr><th>who sent it</th><th>bytes</th><th style='text-align:left'>the bytes</th></tr>"
+    return HTML(f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>")
