@@ -7,6 +7,7 @@ stored capture can be regenerated. Live capture needs root or cap_net_raw.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 from websockets.asyncio.client import connect as websockets_connect
 from websockets.asyncio.server import serve as websockets_serve
 
-from wsteach import aio
+from wsteach import aio, polling
 from wsteach.capture import Capture, write_pcap
 from wsteach.envcheck import free_loopback_port
 from wsteach.frames import Frame, Opcode, encode_frame, random_mask_key
@@ -63,9 +64,79 @@ async def compressed_session(port: int) -> None:
             await ws.recv()
 
 
+# ---- before WebSocket (notebooks 01 and 02) -------------------------------------------------
+
+NEWS_COUNT = 5  # guests per polling scenario
+
+
+def news() -> polling.EventSource:
+    """Guests arriving every 50 to 150 ms: the article's 2-7 s, sped up."""
+    return polling.EventSource(polling.load_guests(), 0.05, 0.15, seed=5)
+
+
+async def http10_vs_keepalive(port: int) -> None:
+    """Five guests fetched over HTTP/1.0, a TCP connection each, then the same five over one
+    HTTP/1.1 keep-alive connection."""
+    targets = [f"/guests/{n}" for n in range(1, 6)]
+    async with polling.serve(news(), port):
+        await polling.fetch_http10(port, targets)
+        await polling.fetch_keep_alive(port, targets)
+
+
+async def short_polling(port: int) -> None:
+    """Asking "anything new?" every 40 ms on one keep-alive connection: mostly 204s."""
+    source = news()
+    async with polling.serve(source, port):
+        await asyncio.gather(source.produce(NEWS_COUNT),
+                             polling.short_polling_client(port, NEWS_COUNT, 0.04))
+
+
+async def long_polling(port: int) -> None:
+    """Requests held until news arrives, or answered 204 after 80 ms."""
+    source = news()
+    async with polling.serve(source, port, hold=0.08):
+        await asyncio.gather(source.produce(NEWS_COUNT),
+                             polling.long_polling_client(port, NEWS_COUNT))
+
+
+async def streaming(port: int) -> None:
+    """The forever iframe: one chunked response, a <script> chunk per guest."""
+    source = news()
+    async with polling.serve(source, port):
+        await asyncio.gather(source.produce(NEWS_COUNT),
+                             polling.streaming_client(port, NEWS_COUNT))
+
+
+async def sse(port: int) -> None:
+    """Server-Sent Events; the server drops the connection after two events and the client
+    reconnects with Last-Event-ID."""
+    source = news()
+    async with polling.serve(source, port, retry_ms=30) as server:
+        client = asyncio.create_task(polling.sse_client(port, NEWS_COUNT))
+        await source.produce(2)
+        await asyncio.sleep(0.01)
+        server.drop_connections()
+        await source.produce(NEWS_COUNT - 2)
+        await client
+
+
+async def websocket_events(port: int) -> None:
+    """The same guests pushed over a WebSocket: one handshake, then a frame per guest."""
+    source = news()
+    async with polling.serve_websocket(source, port):
+        await asyncio.gather(source.produce(NEWS_COUNT),
+                             polling.websocket_client(port, NEWS_COUNT))
+
+
 SCENARIOS: dict[str, Scenario] = {
     "websocket_session": websocket_session,
     "compressed_session": compressed_session,
+    "http10_vs_keepalive": http10_vs_keepalive,
+    "short_polling": short_polling,
+    "long_polling": long_polling,
+    "streaming": streaming,
+    "sse": sse,
+    "websocket_events": websocket_events,
 }
 
 
