@@ -143,6 +143,9 @@ class WebSocket:
     async def close(self, code: int = CloseCode.NORMAL, reason: str = "") -> None:
         """The closing handshake (section 7.1.2): send close, wait for the peer's close and EOF."""
         self._closing = True
+        while not self._messages.empty():  # unread messages are dropped: this may unblock
+            self._messages.get_nowait()    # a reader waiting for room in the queue
+            self._messages.task_done()
         data = self.connection.close(code, reason)
         if data and not self._writer.is_closing():
             self._writer.write(data)

@@ -144,9 +144,7 @@ def decode_frame(
     if available < 2:
         return None
     first, second = buffer[0], buffer[1]
-    fin = bool(first & 0x80)
-    reserved = first & (0x30 if allow_rsv1 else 0x70)
-    if reserved:
+    if first & (0x30 if allow_rsv1 else 0x70):
         raise ProtocolError(1002, f"reserved bits set ({first >> 4 & 7:03b}) but no extension "
                                   "was negotiated that defines them (section 5.2)")
     opcode = _OPCODES.get(first & 0x0F)
@@ -166,8 +164,9 @@ def decode_frame(
         if length >> 63:
             raise ProtocolError(1002, "the 64-bit length has its top bit set (section 5.2)")
         offset = 10
-    if opcode >= 0x8:
-        _check_control_frame(opcode, fin, length)
+    is_control = first & 0x08
+    if is_control:
+        _check_control_frame(opcode, first & 0x80, length)
     if max_size is not None and length > max_size:
         raise ProtocolError(1009, f"a frame of {length} bytes is over the limit of {max_size}")
     mask_key = None
@@ -183,14 +182,14 @@ def decode_frame(
         payload = bytes(buffer[offset:end])
     else:
         payload = apply_mask(buffer[offset:end], mask_key)
-    if opcode is Opcode.CLOSE:
+    if is_control and opcode == 0x8:  # a close frame: check its code and reason
         parse_close_payload(payload)
-    frame = Frame(opcode, payload, fin, bool(first & 0x40), bool(first & 0x20),
-                  bool(first & 0x10), mask_key)
+    frame = Frame(opcode, payload, first & 0x80 != 0, first & 0x40 != 0, first & 0x20 != 0,
+                  first & 0x10 != 0, mask_key)
     return frame, end
 
 
-def _check_control_frame(opcode: Opcode, fin: bool, length: int) -> None:
+def _check_control_frame(opcode: Opcode, fin: int, length: int) -> None:
     """Section 5.5: control frames are never fragmented and carry at most 125 bytes."""
     if length > MAX_CONTROL_PAYLOAD:
         raise ProtocolError(1002, f"a {opcode.name} frame of {length} bytes: control frames "

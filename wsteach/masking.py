@@ -56,6 +56,11 @@ def apply_mask(data: Buffer, key: bytes) -> bytes:
     """Mask or unmask ``data`` with the 4-byte ``key`` (RFC 6455 section 5.3), fast at any size."""
     if len(key) != 4:
         raise ValueError(f"a masking key is exactly 4 bytes, not {len(key)}")
-    if len(data) < NUMPY_THRESHOLD:
-        return apply_mask_int(data, key)
-    return apply_mask_numpy(data, key)
+    length = len(data)
+    if length >= NUMPY_THRESHOLD:
+        return apply_mask_numpy(data, key)
+    # apply_mask_int, inlined: most frames are small, and a function call is a large part of
+    # the cost of masking a few bytes.
+    repeated_key = key * (length // 4) + key[: length % 4]
+    masked = int.from_bytes(data, "little") ^ int.from_bytes(repeated_key, "little")
+    return masked.to_bytes(length, "little")
