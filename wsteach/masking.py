@@ -41,15 +41,12 @@ def apply_mask_int(data: Buffer, key: bytes) -> bytes:
 
 def apply_mask_numpy(data: Buffer, key: bytes) -> bytes:
     """Mask or unmask with numpy: 8 bytes at a time as 64-bit words, then the last 0-7 bytes."""
-    length = len(data)
-    whole = length - length % 8
-    key_bytes = np.frombuffer(key * 2, dtype=np.uint8)
-    out = np.empty(length, dtype=np.uint8)
+    whole = len(data) - len(data) % 8
     words = np.frombuffer(data, dtype=np.uint64, count=whole // 8)
-    np.bitwise_xor(words, key_bytes.view(np.uint64), out=out[:whole].view(np.uint64))
-    rest = np.frombuffer(data, dtype=np.uint8, offset=whole)
-    np.bitwise_xor(rest, key_bytes[: length - whole], out=out[whole:])
-    return out.tobytes()
+    masked = (words ^ np.frombuffer(key * 2, dtype=np.uint64)).tobytes()
+    if whole == len(data):
+        return masked
+    return masked + apply_mask_int(memoryview(data)[whole:], key)
 
 
 def apply_mask(data: Buffer, key: bytes) -> bytes:
