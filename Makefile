@@ -11,7 +11,7 @@ ROOT_OPT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 # pytest flags for `make test`; e.g. `make test PYTEST_OPTS="-k handshake"`.
 PYTEST_OPTS ?=
 
-.PHONY: lab test clean
+.PHONY: lab test captures clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ lab: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest tests notebooks --nbmake --nbmake-timeout=120 $(PYTEST_OPTS)
+
+# Regenerate data/captures/*.pcap from the scripted scenarios (needs root or cap_net_raw).
+captures: $(STAMP)
+	$(BIN)/python -m wsteach capture --out data/captures
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info
