@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from wsteach import http1, polling
+from wsteach import http1, polling, polling_clients
 
 FAST = {"min_interval": 0.02, "max_interval": 0.06}
 
@@ -99,7 +99,7 @@ def test_small_building_blocks():
     message = polling.Message(7, 0.0, b'{"a":1}')
     assert polling.sse_event(message) == b'id: 7\ndata: {"a":1}\n\n'
     assert polling.script_tag(message) == b'<script>parent.push({"a":1})</script>\n'
-    assert polling.parse_sse_fields(b": a comment\nid: 7\ndata: {}\nretry:10") == {
+    assert polling_clients.parse_sse_fields(b": a comment\nid: 7\ndata: {}\nretry:10") == {
         "id": "7", "data": "{}", "retry": "10"}
 
 
@@ -272,7 +272,7 @@ def test_sse_starts_after_last_event_id():
 
 
 def test_sse_reconnects_with_last_event_id_and_loses_no_event():
-    async def scenario() -> tuple[polling.Report, list[bytes]]:
+    async def scenario() -> tuple[polling_clients.Report, list[bytes]]:
         events = source()
         requests: list[bytes] = []
         third_seen = asyncio.Event()
@@ -284,7 +284,7 @@ def test_sse_reconnects_with_last_event_id_and_loses_no_event():
                 third_seen.set()
 
         async with polling.serve(events, retry_ms=30) as server:
-            client = asyncio.create_task(polling.sse_client(server.port, 6, trace=trace))
+            client = asyncio.create_task(polling_clients.sse_client(server.port, 6, trace=trace))
             await events.produce(3)
             await third_seen.wait()
             server.drop_connections()  # the network fails; message 4 comes while it is down
@@ -302,17 +302,17 @@ def test_sse_reconnects_with_last_event_id_and_loses_no_event():
 # ---- the clients -----------------------------------------------------------------------------
 
 def test_every_technique_delivers_the_same_messages_and_accounts_for_its_bytes():
-    async def scenario() -> list[polling.Report]:
+    async def scenario() -> list[polling_clients.Report]:
         events = source()
         count = 4
         async with (polling.serve(events, hold=0.05) as server,
                     polling.serve_websocket(events) as ws_server):
             reports = await asyncio.gather(
-                polling.short_polling_client(server.port, count, 0.02),
-                polling.long_polling_client(server.port, count),
-                polling.streaming_client(server.port, count),
-                polling.sse_client(server.port, count),
-                polling.websocket_client(ws_server.port, count),
+                polling_clients.short_polling_client(server.port, count, 0.02),
+                polling_clients.long_polling_client(server.port, count),
+                polling_clients.streaming_client(server.port, count),
+                polling_clients.sse_client(server.port, count),
+                polling_clients.websocket_client(ws_server.port, count),
                 events.produce(count),
             )
         return reports[:-1]
@@ -331,11 +331,11 @@ def test_every_technique_delivers_the_same_messages_and_accounts_for_its_bytes()
 
 
 def test_trace_shows_exactly_the_bytes_counted():
-    async def scenario() -> tuple[polling.Report, list[tuple[str, bytes]]]:
+    async def scenario() -> tuple[polling_clients.Report, list[tuple[str, bytes]]]:
         events = source()
         seen: list[tuple[str, bytes]] = []
         async with polling.serve(events, hold=0.05) as server:
-            client = polling.short_polling_client(server.port, 2, 0.02,
+            client = polling_clients.short_polling_client(server.port, 2, 0.02,
                                                   trace=lambda *pair: seen.append(pair))
             report, _ = await asyncio.gather(client, events.produce(2))
         return report, seen
@@ -347,11 +347,11 @@ def test_trace_shows_exactly_the_bytes_counted():
 
 
 def test_http_1_0_opens_a_connection_per_request_and_keep_alive_one():
-    async def scenario() -> tuple[polling.Fetch, polling.Fetch]:
+    async def scenario() -> tuple[polling_clients.Fetch, polling_clients.Fetch]:
         async with polling.serve(source()) as server:
             targets = [f"/guests/{n}" for n in range(1, 6)]
-            return (await polling.fetch_http10(server.port, targets),
-                    await polling.fetch_keep_alive(server.port, targets))
+            return (await polling_clients.fetch_http10(server.port, targets),
+                    await polling_clients.fetch_keep_alive(server.port, targets))
 
     old, kept = run(scenario())
     assert (old.tally.connections, old.tally.requests) == (5, 5)
@@ -361,10 +361,10 @@ def test_http_1_0_opens_a_connection_per_request_and_keep_alive_one():
 
 
 def test_pipelined_answers_wait_behind_a_slow_one():
-    async def scenario() -> polling.Fetch:
+    async def scenario() -> polling_clients.Fetch:
         async with polling.serve(source()) as server:
             targets = ["/guests/1?delay_ms=200", "/guests/2", "/guests/3"]
-            return await polling.fetch_keep_alive(server.port, targets, pipeline=True)
+            return await polling_clients.fetch_keep_alive(server.port, targets, pipeline=True)
 
     fetch = run(scenario())
     assert fetch.tally.connections == 1

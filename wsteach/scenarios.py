@@ -15,7 +15,7 @@ from pathlib import Path
 from websockets.asyncio.client import connect as websockets_connect
 from websockets.asyncio.server import serve as websockets_serve
 
-from wsteach import aio, polling
+from wsteach import aio, polling, polling_clients
 from wsteach.capture import Capture, write_pcap
 from wsteach.envcheck import free_loopback_port
 from wsteach.frames import Frame, Opcode, encode_frame, random_mask_key
@@ -79,8 +79,8 @@ async def http10_vs_keepalive(port: int) -> None:
     HTTP/1.1 keep-alive connection."""
     targets = [f"/guests/{n}" for n in range(1, 6)]
     async with polling.serve(news(), port):
-        await polling.fetch_http10(port, targets)
-        await polling.fetch_keep_alive(port, targets)
+        await polling_clients.fetch_http10(port, targets)
+        await polling_clients.fetch_keep_alive(port, targets)
 
 
 async def short_polling(port: int) -> None:
@@ -88,7 +88,7 @@ async def short_polling(port: int) -> None:
     source = news()
     async with polling.serve(source, port):
         await asyncio.gather(source.produce(NEWS_COUNT),
-                             polling.short_polling_client(port, NEWS_COUNT, 0.04))
+                             polling_clients.short_polling_client(port, NEWS_COUNT, 0.04))
 
 
 async def long_polling(port: int) -> None:
@@ -96,7 +96,7 @@ async def long_polling(port: int) -> None:
     source = news()
     async with polling.serve(source, port, hold=0.08):
         await asyncio.gather(source.produce(NEWS_COUNT),
-                             polling.long_polling_client(port, NEWS_COUNT))
+                             polling_clients.long_polling_client(port, NEWS_COUNT))
 
 
 async def streaming(port: int) -> None:
@@ -104,7 +104,7 @@ async def streaming(port: int) -> None:
     source = news()
     async with polling.serve(source, port):
         await asyncio.gather(source.produce(NEWS_COUNT),
-                             polling.streaming_client(port, NEWS_COUNT))
+                             polling_clients.streaming_client(port, NEWS_COUNT))
 
 
 async def sse(port: int) -> None:
@@ -112,7 +112,7 @@ async def sse(port: int) -> None:
     reconnects with Last-Event-ID."""
     source = news()
     async with polling.serve(source, port, retry_ms=30) as server:
-        client = asyncio.create_task(polling.sse_client(port, NEWS_COUNT))
+        client = asyncio.create_task(polling_clients.sse_client(port, NEWS_COUNT))
         await source.produce(2)
         await asyncio.sleep(0.01)
         server.drop_connections()
@@ -125,7 +125,7 @@ async def websocket_events(port: int) -> None:
     source = news()
     async with polling.serve_websocket(source, port):
         await asyncio.gather(source.produce(NEWS_COUNT),
-                             polling.websocket_client(port, NEWS_COUNT))
+                             polling_clients.websocket_client(port, NEWS_COUNT))
 
 
 SCENARIOS: dict[str, Scenario] = {
