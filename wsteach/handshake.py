@@ -200,8 +200,9 @@ def _check_key(values: list[str]) -> str:
     key = values[0]
     try:
         decoded = base64.b64decode(key, validate=True)
-    except ValueError:  # binascii.Error, or a non-ASCII character
-        raise HandshakeError(400, f"Sec-WebSocket-Key {key!r} is not base64") from None
+    except ValueError as error:  # binascii.Error, or a non-ASCII character
+        reason = f"Sec-WebSocket-Key {key!r} is not base64 ({error}); a key is 24 characters"
+        raise HandshakeError(400, reason) from None
     if len(decoded) != 16:
         reason = f"Sec-WebSocket-Key must encode 16 random bytes; {key!r} encodes {len(decoded)}"
         raise HandshakeError(400, reason)
