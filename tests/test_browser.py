@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 from conftest import require
+from test_interop import make_message
 
 from wsteach import aio, http1
 from wsteach.connection import ConnectionClosed
@@ -101,15 +102,6 @@ function same(a, b) {
 }
 </script>
 """
-
-
-def make_message(kind: str, length: int) -> str | bytes:
-    """A message of exactly ``length`` bytes on the wire (as in tests/test_interop.py)."""
-    if kind == "text":
-        text = "aé€😀" * (length // 10) + "z" * (length % 10)  # "aé€😀" is 10 bytes in UTF-8
-        assert len(text.encode("utf-8")) == length
-        return text
-    return (bytes(range(256)) * (length // 256 + 1))[:length]
 
 
 # ---- loopback servers: the page, a raw handshake, a recording proxy --------------------------
