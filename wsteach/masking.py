@@ -43,7 +43,8 @@ def apply_mask_numpy(data: Buffer, key: bytes) -> bytes:
     """Mask or unmask with numpy: 8 bytes at a time as 64-bit words, then the last 0-7 bytes."""
     whole = len(data) - len(data) % 8
     words = np.frombuffer(data, dtype=np.uint64, count=whole // 8)
-    masked = (words ^ np.frombuffer(key * 2, dtype=np.uint64)).tobytes()
+    key_word = np.frombuffer(key * 2, dtype=np.uint64)[0]  # the key twice, as one 64-bit word
+    masked = (words ^ key_word).tobytes()
     if whole == len(data):
         return masked
     return masked + apply_mask_int(memoryview(data)[whole:], key)
