@@ -10,6 +10,7 @@ import random
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from test_http1 import read_head
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import serve
 from websockets.exceptions import InvalidStatus
@@ -321,16 +322,6 @@ def test_arbitrary_header_values_only_raise_our_errors(dropped, fields):
 # ---- real peers: websockets (both directions) and wsproto ----
 
 
-async def read_head(reader: asyncio.StreamReader) -> bytes:
-    buffer = bytearray()
-    while (end := http1.head_end(buffer)) is None:
-        chunk = await reader.read(4096)
-        if not chunk:
-            raise EOFError("the peer closed before the head was complete")
-        buffer += chunk
-    return bytes(buffer[:end])
-
-
 async def handshake_with_websockets_server(key: str, **options) -> http1.Response:
     """Send our request to a ``websockets`` server and return its parsed answer."""
 
@@ -345,7 +336,7 @@ async def handshake_with_websockets_server(key: str, **options) -> http1.Respons
             hs.build_request(f"127.0.0.1:{port}", "/", key, origin="http://localhost",
                              **request_options)
         )
-        head = await read_head(reader)
+        head, _ = await read_head(reader)
         writer.close()
         await writer.wait_closed()
     return http1.parse_response(head)
@@ -380,7 +371,7 @@ async def websockets_client_against_our_server(**client_options) -> tuple[hs.Acc
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            request = http1.parse_request(await read_head(reader))
+            request = http1.parse_request((await read_head(reader))[0])
             accepted.append(
                 hs.validate_request(request, origins=["http://localhost"], subprotocols=["chat"])
             )
