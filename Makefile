@@ -11,7 +11,7 @@ ROOT_OPT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 # pytest flags for `make test`; e.g. `make test PYTEST_OPTS="-k handshake"`.
 PYTEST_OPTS ?=
 
-.PHONY: lab test captures clean
+.PHONY: lab test captures notebooks clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: $(STAMP)
 # Regenerate data/captures/*.pcap from the scripted scenarios (needs root or cap_net_raw).
 captures: $(STAMP)
 	$(BIN)/python -m wsteach capture --out data/captures
+
+# Bring each notebook and its paired script (notebooks/NN_title.py) in step: the newer one wins.
+notebooks: $(STAMP)
+	$(BIN)/jupytext --sync notebooks/*.ipynb
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info

@@ -1,6 +1,6 @@
 """Real packets: our capture reading against Wireshark's dissector, live capture, reassembly.
 
-- Every stored pcap in ``data/captures`` is dissected twice, by ``wsteach.capture`` and by
+- Every stored pcap in ``data/captures`` is dissected twice, by ``wsteach.wire.capture`` and by
   ``tshark`` (Wireshark's dissector, which no one here wrote); they must agree on every frame.
 - A live capture of a session on loopback must hold every frame exactly once (needs root or
   cap_net_raw), and a scenario recorded live must show what the scenario sent.
@@ -34,17 +34,7 @@ from scapy.layers.inet import IP, TCP
 from scapy.layers.l2 import Ether
 from scapy.packet import Packet, Raw
 
-from wsteach import aio, envcheck, scenarios
-from wsteach.capture import (
-    Capture,
-    CaptureNotPermitted,
-    WireFrame,
-    packet_rows,
-    read_pcap,
-    websocket_frames,
-    websocket_sessions,
-    write_pcap,
-)
+from wsteach import aio
 from wsteach.frames import (
     Frame,
     Opcode,
@@ -56,6 +46,18 @@ from wsteach.frames import (
 from wsteach.handshake import build_request, build_response
 from wsteach.http1 import parse_request, parse_response
 from wsteach.masking import apply_mask
+from wsteach.show import envcheck
+from wsteach.wire import scenarios
+from wsteach.wire.capture import (
+    Capture,
+    CaptureNotPermitted,
+    WireFrame,
+    packet_rows,
+    read_pcap,
+    websocket_frames,
+    websocket_sessions,
+    write_pcap,
+)
 
 CAPTURES_DIR = ROOT / "data" / "captures"
 STORED_PCAPS = sorted(CAPTURES_DIR.glob("*.pcap"))
@@ -461,8 +463,8 @@ def test_record_websocket_session_scenario(tmp_path: Path) -> None:
 
 UNPRIVILEGED_SCRIPT = """
 import hashlib, json, os, sys
-from wsteach import envcheck
-from wsteach.capture import Capture, CaptureNotPermitted, websocket_frames
+from wsteach.show import envcheck
+from wsteach.wire.capture import Capture, CaptureNotPermitted, websocket_frames
 report = {"uid": os.geteuid(), "problem": envcheck.capture_problem(), "refused": None}
 try:
     with Capture(envcheck.free_loopback_port()):

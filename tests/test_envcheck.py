@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from wsteach import envcheck
+from wsteach.show import envcheck
 
 
 def test_free_loopback_port_can_be_bound_again():

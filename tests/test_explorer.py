@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from wsteach.explorer import EXAMPLE_KEY, FrameExplorer
 from wsteach.frames import Frame, Opcode, decode_frame, encode_frame
+from wsteach.show.explorer import EXAMPLE_KEY, FrameExplorer
 
 
 def test_changing_the_text_changes_the_bytes_and_the_picture():

@@ -1,10 +1,12 @@
 """Every notebook is committed clean: valid nbformat 4, no outputs, kernelspec python3, a title
-cell first, and each `solution` cell followed by a check cell."""
+cell first, each `solution` cell followed by a check cell of the notebook's own exercises
+module, and its paired percent-format script (jupytext) holding the same cells."""
 
 from __future__ import annotations
 
 import re
 
+import jupytext
 import nbformat
 import pytest
 from conftest import ROOT
@@ -35,9 +37,35 @@ def test_notebook_is_clean(path):
             assert following is not None and following.cell_type == "code", (
                 f"solution cell {index} must be followed by a check cell"
             )
-            assert "exercises." in following.source, (
-                f"the cell after solution cell {index} must call wsteach.exercises"
+            own_module = f"nb{path.name[:2]}."
+            assert own_module in following.source, (
+                f"the cell after solution cell {index} must call wsteach.exercises.{own_module}"
             )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_imports_only_its_own_exercises(path):
+    own = f"nb{path.name[:2]}"
+    code = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells
+                     if c.cell_type == "code")
+    others = set(re.findall(r"wsteach\.exercises import (nb\d\d)", code)) - {own}
+    assert not others, f"{path.name} imports the checks of other notebooks: {sorted(others)}"
+
+
+def _cells(notebook) -> list[tuple[str, str, list[str]]]:
+    return [(c.cell_type, c.source.strip(), sorted(c.metadata.get("tags", [])))
+            for c in notebook.cells]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_and_its_script_hold_the_same_cells(path):
+    script = path.with_suffix(".py")
+    assert script.exists(), (f"{script.name} is missing: pair the notebook with "
+                             f"`jupytext --set-formats ipynb,py:percent {path.name}`")
+    in_notebook = _cells(nbformat.read(path, as_version=4))
+    in_script = _cells(jupytext.read(script))
+    assert in_script == in_notebook, (
+        f"{path.name} and {script.name} differ: run `make notebooks` (jupytext --sync)")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from wsteach import http1, polling, polling_clients
+from wsteach import http1
+from wsteach.lessons import polling, polling_clients
 
 FAST = {"min_interval": 0.02, "max_interval": 0.06}
 
@@ -373,8 +374,8 @@ def test_pipelined_answers_wait_behind_a_slow_one():
 
 
 def test_the_capture_scenarios_run_quickly_without_capturing():
-    from wsteach import scenarios
-    from wsteach.envcheck import free_loopback_port
+    from wsteach.show.envcheck import free_loopback_port
+    from wsteach.wire import scenarios
 
     names = ["http10_vs_keepalive", "short_polling", "long_polling", "streaming", "sse",
              "websocket_events"]

@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from wsteach import http1, proxy_cache
+from wsteach import http1
 from wsteach.frames import random_mask_key
+from wsteach.lessons import proxy_cache
 from wsteach.masking import apply_mask
 
 TIMEOUT = 5  # seconds; a scenario takes a few milliseconds

@@ -26,7 +26,7 @@ from wsteach.frames import (
 )
 from wsteach.handshake import accept_key, build_request, build_response
 from wsteach.masking import apply_mask
-from wsteach.scapy_ws import WebSocketFrame, dissect_handshake, frame_size, frames_in
+from wsteach.wire.scapy_ws import WebSocketFrame, dissect_handshake, frame_size, frames_in
 
 RFC_KEY = bytes.fromhex("37fa213d")  # the masking key of every masked example in section 5.7
 

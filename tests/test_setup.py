@@ -13,7 +13,7 @@ import urllib.request
 
 from conftest import ROOT
 
-from wsteach.envcheck import free_loopback_port
+from wsteach.show.envcheck import free_loopback_port
 
 
 def _name(requirement: str) -> str:

@@ -36,7 +36,7 @@ async def run_echo(host: str, port: int, max_size: int) -> None:
 
 
 async def run_capture(out: Path) -> None:
-    from wsteach import scenarios  # scapy is imported only for this command
+    from wsteach.wire import scenarios  # scapy is imported only for this command
 
     for recording in await scenarios.record_all(out):
         print(f"{recording.path}: {recording.packets} packets, {recording.size} bytes, "

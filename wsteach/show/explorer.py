@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-from wsteach import show
 from wsteach.frames import Frame, Opcode, encode_frame
+from wsteach.show import pictures
 
 EXAMPLE_KEY = bytes.fromhex("37fa213d")  # RFC 6455 section 5.7's key, so results are stable
 
@@ -45,4 +45,4 @@ class FrameExplorer:
                     "and are never fragmented.")
         self.summary.value = (f"{payload} bytes of payload + {len(wire) - payload} bytes of "
                               f"header = <b>{len(wire)} bytes</b> on the wire.{note}")
-        self.picture.value = show.bit_layout(wire).data + show.hex_view(wire).data
+        self.picture.value = pictures.bit_layout(wire).data + pictures.hex_view(wire).data

@@ -15,10 +15,11 @@ from pathlib import Path
 from websockets.asyncio.client import connect as websockets_connect
 from websockets.asyncio.server import serve as websockets_serve
 
-from wsteach import aio, polling, polling_clients
-from wsteach.capture import Capture, write_pcap
-from wsteach.envcheck import free_loopback_port
+from wsteach import aio
 from wsteach.frames import Frame, Opcode, encode_frame, random_mask_key
+from wsteach.lessons import polling, polling_clients
+from wsteach.show.envcheck import free_loopback_port
+from wsteach.wire.capture import Capture, write_pcap
 
 Scenario = Callable[[int], Awaitable[None]]
 LENGTH_BOUNDARIES = (125, 126, 65535, 65536)  # where the 7-, 16- and 64-bit forms switch

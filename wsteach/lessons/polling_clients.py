@@ -1,4 +1,4 @@
-"""Clients for the techniques of ``wsteach.polling``: each counts what it spends.
+"""Clients for the techniques of ``wsteach.lessons.polling``: each counts what it spends.
 
 Every client writes its HTTP bytes by hand on asyncio streams (RFC 9112), can show them to a
 ``trace`` callback, and returns a ``Report``: for every message, when it was produced, when the
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from wsteach import handshake, http1
 from wsteach.connection import Connection, Role, Text
-from wsteach.polling import HOST, Trace, encode_json
+from wsteach.lessons.polling import HOST, Trace, encode_json
 
 # ---- what clients measure --------------------------------------------------------------------
 

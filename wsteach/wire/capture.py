@@ -27,10 +27,10 @@ from scapy.arch.linux import L2Socket
 from scapy.layers.inet import TCP
 from scapy.packet import Packet
 
-from wsteach import envcheck
 from wsteach.frames import Opcode
 from wsteach.http1 import head_end
-from wsteach.scapy_ws import frame_size, frames_in
+from wsteach.show import envcheck
+from wsteach.wire.scapy_ws import frame_size, frames_in
 
 BUFFER_SIZE = 2**22  # kernel buffer: the default loses packets of a 70 KB message on loopback
 READ_SIZE = 2**17  # loopback packets reach 65,536 bytes plus headers: more than scapy reads

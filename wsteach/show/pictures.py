@@ -77,7 +77,7 @@ def hex_view(wire: bytes, max_payload: int = 32) -> HTML:
 
 
 def packet_table(rows) -> HTML:
-    """The packet table of a capture (rows from ``wsteach.capture.packet_rows``)."""
+    """The packet table of a capture (rows from ``wsteach.wire.capture.packet_rows``)."""
     colours = {"client → server": "#eef6ff", "server → client": "#f4fbee"}
     return table(
         [(r.index, f"{r.time * 1000:.2f} ms", r.direction, r.flags, r.size, r.what) for r in rows],
@@ -88,7 +88,7 @@ def packet_table(rows) -> HTML:
 
 def sequence_diagram(rows, title: str = "who sent what"):
     """A matplotlib sequence diagram: client on the left, server on the right, one arrow per
-    packet, labelled with what it is (rows from ``wsteach.capture.packet_rows``)."""
+    packet, labelled with what it is (rows from ``wsteach.wire.capture.packet_rows``)."""
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(9, 0.3 * len(rows) + 1))

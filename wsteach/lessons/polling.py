@@ -10,7 +10,7 @@ One small HTTP/1.1 server (``serve``) offers every technique of the source artic
     GET /events                Server-Sent Events, resumed after ``Last-Event-ID``
 
 ``serve_websocket`` pushes the same events over a WebSocket (``wsteach.aio``). Each technique
-has a client in ``wsteach.polling_clients``. Both write their HTTP bytes by hand on asyncio
+has a client in ``wsteach.lessons.polling_clients``. Both write their HTTP bytes by hand on asyncio
 streams (RFC 9112), so a notebook can show every request and response as text.
 """
 

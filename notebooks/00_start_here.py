@@ -1,0 +1,171 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 00 · Start here: WebSockets from first principles
+#
+# This series follows a WebSocket from the first HTTP request of the 1990s to a live chat
+# served from this kernel. Every claim about bytes is shown on a real packet, every number is
+# measured while you watch, and everything built by hand is checked against real software
+# (`hashlib`, the `websockets` library, Wireshark's dissector, a browser).
+#
+# **You will learn** what each notebook builds, whether this machine is ready (versions,
+# ports, packet capture), how the exercises and their checks work, and the words of the trade
+# in English and Chinese (the series grew from a Chinese-language article).
+#
+# **You need** nothing but this notebook. **Time:** about 10 minutes.
+
+# %% [markdown]
+# ## The map of the series
+#
+# | notebook | builds | shows on the wire |
+# |---|---|---|
+# | 00 start here | this map, the environment check, the glossary | - |
+# | 01 HTTP before WebSocket | HTTP/1.0 one request per connection, 1.1 keep-alive and pipelining, head-of-line blocking, what HTTP/2 changed | TCP handshakes counted per request |
+# | 02 polling, long polling, streaming | short polling, long polling, the "forever frame", Server-Sent Events, measured | latency and header bytes per message |
+# | 03 the opening handshake | the Upgrade request typed by hand, SHA-1 and base64 from scratch, `Sec-WebSocket-Accept` | a real GET / 101 exchange |
+# | 04 frame layout | FIN, RSV, opcode, MASK, the three length forms, fragmentation; an encoder and a decoder | frames dissected from a capture |
+# | 05 masking | XOR masking, why clients mask (proxy cache poisoning), fast masking | masked bytes in a capture |
+# | 06 packets on the wire | a whole session captured with scapy | TCP handshake, Upgrade, frames, close, FIN |
+# | 07 control frames and closing | ping/pong, close codes, the closing handshake, UTF-8 rules | control frames |
+# | 08 heartbeat and reconnect | dead-peer detection, reconnect with backoff | heartbeats; faults injected by a proxy |
+# | 09 Socket.IO and events | events, broadcast, rooms, acknowledgements | Socket.IO packets |
+# | 10 live chat | a multi-user chat with ipywidgets, served from the kernel | chat traffic |
+#
+# Notebooks are added as the series grows; the README lists the ones that exist today.
+# What the notebooks build by hand is collected in the small package `wsteach`, which you can
+# open and read: start with `wsteach/frames.py` once you reach notebook 04.
+
+# %%
+import wsteach
+from wsteach.exercises import nb00
+from wsteach.exercises.checking import NotYet
+from wsteach.show import envcheck, pictures
+
+print("wsteach", wsteach.__version__)
+
+# %% [markdown]
+# ## Is this machine ready?
+#
+# The table checks the Python version, the packages the series uses, whether a server can bind
+# a port on loopback (`127.0.0.1`, the only address the series ever uses), whether live packet
+# capture is permitted, and whether Wireshark's command-line dissector `tshark` is installed.
+# Orange rows are not fatal: without live capture the notebooks read the stored captures in
+# `data/captures/`, and `tshark` is only needed by the tests.
+
+# %%
+checks = envcheck.environment_checks()
+pictures.checks_table(checks)
+
+# %% [markdown]
+# How do we know a port can be bound? We asked the operating system for port **0**, which
+# means "any free port", and it answered with the port it chose. Every server in the series
+# binds port 0 the same way, so two notebooks (or two students on one machine) never clash.
+
+# %%
+capture_ok = next(c for c in checks if c.name == "live packet capture").ok
+if capture_ok:
+    print("Live capture is permitted: notebook 06 will capture a fresh session.")
+else:
+    print("Live capture is not permitted here; the notebooks will read data/captures/.")
+    print(envcheck.HOW_TO_ENABLE_CAPTURE)
+
+# %% [markdown]
+# ## Top-level `await`: why `asyncio.run()` fails here
+#
+# A Jupyter kernel already runs an asyncio event loop, so a cell may simply `await` a
+# coroutine. `asyncio.run()` starts a *second* loop and Python refuses. The cell below shows
+# both: the `await` works, and `asyncio.run()` raises the error you would meet.
+
+# %%
+import asyncio
+
+
+async def answer_later() -> int:
+    await asyncio.sleep(0.01)
+    return 42
+
+
+print("await gives", await answer_later())
+coroutine = answer_later()
+try:
+    asyncio.run(coroutine)
+except RuntimeError as exc:
+    print("asyncio.run() says:", exc)
+finally:
+    coroutine.close()
+
+# %% [markdown]
+# ## How exercises work
+#
+# Each exercise has three cells: a prompt (markdown), a cell with the answer (in the teacher's
+# edition it holds a solution; in the student edition it holds `answer = ...` for you to
+# replace), and a **check** cell that calls this notebook's module of `wsteach.exercises` (here `nb00`). A check prints ✔ when you are
+# right; when you are not, it raises `NotYet` with a hint about the likely mistake.
+#
+# **Exercise 0.1.** WebSocket length fields count bytes, not characters. How many bytes does
+# the greeting `"你好, WebSocket"` take in UTF-8? Compute it with Python.
+
+# %% tags=["solution"]
+greeting = "你好, WebSocket"
+answer = len(greeting.encode("utf-8"))
+
+# %%
+nb00.check_utf8_length("你好, WebSocket", answer)
+
+# %% [markdown]
+# Try a wrong answer to see a hint: the check explains the mistake instead of just saying no.
+
+# %%
+try:
+    nb00.check_utf8_length("你好, WebSocket", len("你好, WebSocket"))
+except NotYet as hint:
+    print("NotYet:", hint)
+
+# %% [markdown]
+# ## Glossary / 术语表
+#
+# The source article is written in Chinese; these are its terms and ours.
+#
+# | English | 中文 | meaning |
+# |---|---|---|
+# | handshake (opening handshake) | 握手 | the HTTP `GET ... Upgrade: websocket` request and the `101 Switching Protocols` answer that turn a TCP connection into a WebSocket |
+# | TCP three-way handshake | 三次握手 | SYN, SYN-ACK, ACK: how any TCP connection opens, before a single HTTP byte |
+# | frame | 帧 | the unit a WebSocket sends: a 2 to 14 byte header and a payload |
+# | data frame / control frame | 数据帧 / 控制帧 | text or binary payloads / close, ping and pong |
+# | mask, masking key | 掩码 | four random bytes every client XORs over its payload |
+# | opcode | 操作码 | the 4-bit frame type (text, binary, close, ping, pong, continuation) |
+# | payload | 负载 / 有效载荷 | the bytes a frame carries |
+# | heartbeat | 心跳 | periodic ping/pong (or app messages) that prove a peer is still alive |
+# | reconnect | 重连 | opening a new connection after the old one died |
+# | short polling | 短轮询 | the client asks "anything new?" at fixed intervals |
+# | long polling | 长轮询 | the server holds the request until there is news |
+# | streaming (forever frame) | 流 (iframe 流) | one HTTP response that never ends |
+# | Server-Sent Events | 服务器推送事件 | `text/event-stream`: a one-way push over HTTP |
+# | full duplex | 全双工 | both sides can send at the same time |
+# | persistent connection (keep-alive) | 长连接 / 持久连接 | one TCP connection reused for many requests |
+# | short connection | 短连接 | one TCP connection per request |
+# | multiplexing | 多路复用 | several independent streams on one connection (HTTP/2 has it; WebSocket does not) |
+# | proxy cache poisoning | 代理缓存污染 | the attack that masking prevents |
+# | close code | 关闭码 | the 2-byte reason in a close frame, such as 1000 or 1002 |
+
+# %% [markdown]
+# ## Summary
+#
+# - The series builds WebSocket from HTTP upwards, one notebook per layer, and checks every
+#   hand-made piece against real software.
+# - Servers bind port 0 on `127.0.0.1`; nothing leaves this machine.
+# - Live capture needs root or `cap_net_raw`; without it, the stored captures are used.
+# - In a notebook, `await` directly; `asyncio.run()` fails because a loop is already running.
+#
+# ## Exercises
+#
+# 1. Run the environment check again after changing something (for example in a terminal as
+#    another user): which rows change?
+# 2. Pick three glossary terms and find them in RFC 6455 (section 1.2 for the handshake,
+#    section 5.2 for the frame).
