@@ -35,10 +35,10 @@ async def run_echo(host: str, port: int, max_size: int) -> None:
         await server.serve_forever()
 
 
-async def run_capture(out: Path) -> None:
+async def run_capture(out: Path, only: list[str]) -> None:
     from wsteach.wire import scenarios  # scapy is imported only for this command
 
-    for recording in await scenarios.record_all(out):
+    for recording in await scenarios.record_all(out, only):
         print(f"{recording.path}: {recording.packets} packets, {recording.size} bytes, "
               f"captured in {recording.seconds:.2f} s", flush=True)
 
@@ -54,12 +54,14 @@ def main(argv: list[str] | None = None) -> None:
                              help="largest message accepted, in bytes (default 16 MiB)")
     capture_parser = commands.add_parser("capture", help="regenerate the stored pcaps")
     capture_parser.add_argument("--out", type=Path, default=Path("data/captures"))
+    capture_parser.add_argument("--only", nargs="+", default=[], metavar="NAME",
+                                help="regenerate only these captures (e.g. websocket_session)")
     args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
         if args.command == "echo":
             asyncio.run(run_echo(args.host, args.port, args.max_size))
         else:
-            asyncio.run(run_capture(args.out))
+            asyncio.run(run_capture(args.out, args.only))
 
 
 if __name__ == "__main__":

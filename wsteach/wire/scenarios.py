@@ -8,7 +8,7 @@ stored capture can be regenerated. Live capture needs root or cap_net_raw.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -160,7 +160,11 @@ async def record(scenario: Scenario, path: Path) -> Recording:
                      capture.seconds)
 
 
-async def record_all(out_dir: Path) -> list[Recording]:
-    """Regenerate every stored capture."""
+async def record_all(out_dir: Path, only: Collection[str] = ()) -> list[Recording]:
+    """Regenerate every stored capture, or only those named in ``only``."""
+    unknown = set(only) - set(SCENARIOS)
+    if unknown:
+        raise ValueError(f"no scenario named {', '.join(sorted(unknown))}; "
+                         f"the scenarios are {', '.join(SCENARIOS)}")
     return [await record(scenario, out_dir / f"{name}.pcap")
-            for name, scenario in SCENARIOS.items()]
+            for name, scenario in SCENARIOS.items() if not only or name in only]
