@@ -198,6 +198,19 @@ class WebSocket(asyncio.Protocol):
         except TimeoutError:
             self._drop()
 
+    def fail(self, code: int, reason: str = "") -> None:
+        """Fail the connection now (section 7.1.7), for a reason of ours: send a close frame
+        with ``code`` and ``reason``, wake whoever waits on it, close TCP (dropped after
+        ``close_timeout`` if it does not close by itself). ``recv()`` and ``send()`` raise
+        ``ConnectionClosed`` from then on. Used by the keepalive (1011) and for a peer too slow
+        to read what we broadcast (1013)."""
+        self._write(self.connection.fail(code, reason))
+        self._messages.clear()
+        self._wake(self._message_waiter)
+        if self.transport is not None and not self._tcp_closed.done():
+            self.transport.close()
+            self._close_timer = self._loop.call_later(self.limits.close_timeout, self._drop)
+
     async def wait_closed(self) -> None:
         """Wait until the connection has closed, whoever closed it."""
         await asyncio.shield(self._tcp_closed)
@@ -342,10 +355,8 @@ class WebSocket(asyncio.Protocol):
                 except TimeoutError:
                     logger.info("no pong within %s s: failing the connection",
                                 self.limits.ping_timeout)
-                    self._write(self.connection.fail(CloseCode.INTERNAL_ERROR,
-                                                     "keepalive ping timeout"))
-                    self._wake(self._message_waiter)
-                    self._drop()
+                    self.fail(CloseCode.INTERNAL_ERROR, "keepalive ping timeout")
+                    self._drop()  # the peer is silent: do not wait for TCP to close
                     return
         except ConnectionClosed:
             return
