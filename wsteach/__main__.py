@@ -23,14 +23,26 @@ def loopback_host(host: str) -> str:
     raise argparse.ArgumentTypeError(f"{host} is not a loopback address (use 127.0.0.1 or ::1)")
 
 
+def seconds_or_none(text: str) -> float | None:
+    """A number of seconds (> 0), or "none" to turn a timer off."""
+    if text.lower() == "none":
+        return None
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number of seconds")
+    return value
+
+
 async def echo(ws: aio.WebSocket) -> None:
     """Send every message back as it came: text as text, binary as binary."""
     async for message in ws:
         await ws.send(message)
 
 
-async def run_echo(host: str, port: int, max_size: int) -> None:
-    async with aio.serve(echo, host, port, max_size=max_size) as server:
+async def run_echo(host: str, port: int, max_size: int, ping_interval: float | None,
+                   ping_timeout: float | None) -> None:
+    async with aio.serve(echo, host, port, max_size=max_size, ping_interval=ping_interval,
+                         ping_timeout=ping_timeout) as server:
         print(f"echo server on ws://{host}:{server.port}/ (Ctrl+C stops it)", flush=True)
         await server.serve_forever()
 
@@ -52,6 +64,12 @@ def main(argv: list[str] | None = None) -> None:
     echo_parser.add_argument("--port", type=int, default=9001, help="0 picks a free port")
     echo_parser.add_argument("--max-size", type=int, default=16 * 2**20,
                              help="largest message accepted, in bytes (default 16 MiB)")
+    echo_parser.add_argument("--ping-interval", type=seconds_or_none, default=20,
+                             help="seconds between keepalive pings; 'none' turns them off "
+                                  "(default 20)")
+    echo_parser.add_argument("--ping-timeout", type=seconds_or_none, default=20,
+                             help="seconds to wait for a pong before closing with 1011; 'none' "
+                                  "waits forever (default 20)")
     capture_parser = commands.add_parser("capture", help="regenerate the stored pcaps")
     capture_parser.add_argument("--out", type=Path, default=Path("data/captures"))
     capture_parser.add_argument("--only", nargs="+", default=[], metavar="NAME",
@@ -59,7 +77,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
         if args.command == "echo":
-            asyncio.run(run_echo(args.host, args.port, args.max_size))
+            asyncio.run(run_echo(args.host, args.port, args.max_size, args.ping_interval,
+                                 args.ping_timeout))
         else:
             asyncio.run(run_capture(args.out, args.only))
 

@@ -109,20 +109,24 @@ class connect:  # noqa: N801 - a class so that it can be awaited, used with ``as
         await self._websocket.close()
 
     async def __aiter__(self) -> AsyncIterator[WebSocket]:
+        """Connect, yield the connection, and when the loop comes round again (the connection
+        was lost), wait a backoff delay and connect again. Section 7.2.3: even the first
+        reconnection waits a random delay, so that the clients of a server that restarted do
+        not all return at once. ``self.uri`` is read at each attempt: a client that resumes may
+        change it (to say what it has seen) before it loops."""
         delays: Iterator[float] | None = None
         while True:
+            if delays is not None:
+                await asyncio.sleep(next(delays))
             try:
                 websocket = await self._open()
             except Exception as error:
                 if not is_retryable(error):
                     raise
+                logger.info("connecting to %s failed (%s); retrying", self.uri, error)
                 delays = delays or backoff_delays(**self.backoff)
-                delay = next(delays)
-                logger.info("connecting to %s failed (%s); retrying in %.2f s", self.uri,
-                            error, delay)
-                await asyncio.sleep(delay)
                 continue
-            delays = None  # it worked: after the next loss, start again from the first delay
+            delays = backoff_delays(**self.backoff)  # it worked: the next loss starts afresh
             try:
                 yield websocket
             finally:
