@@ -25,6 +25,9 @@ from wsteach.connection import ConnectionClosed, Role
 from wsteach.frames import CloseCode
 
 Handler = Callable[[WebSocket], Awaitable[None]]
+# Connections the kernel may hold before they are accepted. asyncio's default, 100, is too few
+# for a storm of clients returning at once: the rest would wait for a SYN retry, a second later.
+BACKLOG = 1024
 # Called with each request before the handshake: return the bytes of an HTTP response to send
 # instead (a page, a 403, a 400 for a transport we do not speak), or None to go on.
 ProcessRequest = Callable[[http1.Request], bytes | None | Awaitable[bytes | None]]
@@ -56,7 +59,8 @@ class Server:
 
     async def start(self, host: str, port: int, ssl: ssl_module.SSLContext | None) -> Server:
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(self._accept, host, port, ssl=ssl)
+        self._server = await loop.create_server(self._accept, host, port, ssl=ssl,
+                                                backlog=BACKLOG)
         return self
 
     def close(self) -> None:

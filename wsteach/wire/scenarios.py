@@ -18,6 +18,7 @@ from websockets.asyncio.server import serve as websockets_serve
 from wsteach import aio
 from wsteach.frames import Frame, Opcode, encode_frame, random_mask_key
 from wsteach.lessons import polling, polling_clients
+from wsteach.lessons.faulty_proxy import FaultyProxy
 from wsteach.show.envcheck import free_loopback_port
 from wsteach.wire.capture import Capture, write_pcap
 
@@ -63,6 +64,41 @@ async def compressed_session(port: int) -> None:
         for _ in range(3):  # the same message again compresses better: shared context
             await ws.send('{"guest": "Ada", "table": 7, "time": "19:30"}' * 4)
             await ws.recv()
+
+
+# ---- heartbeats (notebook 08) ----------------------------------------------------------------
+
+KEEPALIVE_INTERVAL = 0.05  # seconds between the server's pings in these captures
+KEEPALIVE_TIMEOUT = 0.1  # seconds it waits for each pong
+
+
+async def idle(ws: aio.WebSocket) -> None:
+    await ws.wait_closed()
+
+
+async def keepalive(port: int) -> None:
+    """An idle connection kept alive: the server pings every 50 ms, the client's pongs come
+    back at once; after four pings the client closes."""
+    async with aio.serve(idle, "127.0.0.1", port, ping_interval=KEEPALIVE_INTERVAL,
+                         ping_timeout=KEEPALIVE_TIMEOUT):
+        ws = await aio.connect(f"ws://127.0.0.1:{port}/", ping_interval=None)
+        await asyncio.sleep(4.5 * KEEPALIVE_INTERVAL)
+        await ws.close()
+
+
+async def keepalive_timeout(port: int) -> None:
+    """The client's network vanishes (a proxy between them blackholes the connection): the
+    server's pings go unanswered, and after 100 ms it sends 1011 "keepalive ping timeout" and
+    drops TCP. Captured on the server's port: the proxy is the server's peer."""
+    async with (aio.serve(idle, "127.0.0.1", port, ping_interval=KEEPALIVE_INTERVAL,
+                          ping_timeout=KEEPALIVE_TIMEOUT) as server,
+                FaultyProxy(port) as proxy):
+        ws = await aio.connect(f"ws://127.0.0.1:{proxy.port}/", ping_interval=None)
+        await asyncio.sleep(2.5 * KEEPALIVE_INTERVAL)  # two pings answered
+        proxy.blackhole()
+        while server.connections:
+            await asyncio.sleep(0.01)
+        ws.transport.abort()
 
 
 # ---- before WebSocket (notebooks 01 and 02) -------------------------------------------------
@@ -138,6 +174,8 @@ SCENARIOS: dict[str, Scenario] = {
     "streaming": streaming,
     "sse": sse,
     "websocket_events": websocket_events,
+    "keepalive": keepalive,
+    "keepalive_timeout": keepalive_timeout,
 }
 
 
