@@ -240,8 +240,8 @@ async def follow(proxy_port: int, tracker: Tracker, until: int, on_message) -> l
     """A resuming client: reconnect after every loss, saying what it has seen."""
     received: list[object] = []
     base = f"ws://127.0.0.1:{proxy_port}/stream"
-    connector = aio.connect(f"{base}?{tracker.query()}", ping_interval=None, min_delay=0.01, factor=1.5,
-                            max_delay=0.05)
+    connector = aio.connect(f"{base}?{tracker.query()}", ping_interval=None, min_delay=0.01,
+                            factor=1.5, max_delay=0.05)
     async for ws in connector:
         try:
             async for text in ws:

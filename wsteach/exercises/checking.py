@@ -8,6 +8,11 @@ wrong, so a notebook run in CI fails if a teacher's solution breaks.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+NO_ANSWER = "No answer yet: replace the ... in the cell above with your code and run it."
+
 
 class NotYet(AssertionError):
     """The answer is not right yet; the message says what to look at."""
@@ -21,4 +26,20 @@ def passed(message: str) -> None:
 def require_answer(answer: object) -> None:
     """Stop with the "no answer yet" hint while the solution cell still holds its stub."""
     if answer is Ellipsis or answer is None:
-        raise NotYet("No answer yet: replace the ... in the cell above with your code and run it.")
+        raise NotYet(NO_ANSWER)
+
+
+def require_function(answer: object) -> Callable[..., Any]:
+    """The student's function, wrapped so that the stub's ``raise NotImplementedError`` gives
+    the "no answer yet" hint too."""
+    require_answer(answer)
+    if not callable(answer):
+        raise NotYet(f"The answer should be a function (def ...), not {type(answer).__name__}.")
+
+    def call(*args: Any) -> Any:
+        try:
+            return answer(*args)
+        except NotImplementedError:
+            raise NotYet(NO_ANSWER) from None
+
+    return call

@@ -22,6 +22,7 @@ answers "HeartBeat" at once (``answer_heartbeats``) fixes it.
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass, field
 
 from wsteach import aio
@@ -137,7 +138,7 @@ async def push_guests(ws: aio.WebSocket, guests: list[dict], delays: list[float]
     try:
         for guest, delay in zip(guests, delays, strict=False):
             await asyncio.sleep(delay)
-            await ws.send(str(guest))
+            await ws.send(json.dumps(guest, ensure_ascii=False))
     except ConnectionClosed:
         pass
     finally:
