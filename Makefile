@@ -11,7 +11,7 @@ ROOT_OPT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 # pytest flags for `make test`; e.g. `make test PYTEST_OPTS="-k handshake"`.
 PYTEST_OPTS ?=
 
-.PHONY: lab test captures notebooks clean
+.PHONY: lab test captures notebooks navigation clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ captures: $(STAMP)
 # Bring each notebook and its paired script (notebooks/NN_title.py) in step: the newer one wins.
 notebooks: $(STAMP)
 	$(BIN)/jupytext --sync notebooks/*.ipynb
+
+# The "Previous | Contents | Next" cells of every notebook, from the README's notebook table.
+navigation: $(STAMP)
+	$(BIN)/python -m wsteach.classroom.navigation --write
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info

@@ -20,6 +20,9 @@
 #
 # **You need** nothing but this notebook. **Time:** about 10 minutes.
 
+# %% [markdown] tags=["navigation"]
+# [Contents](../README.md) | [01 · HTTP before WebSocket →](01_http_before_websocket.ipynb)
+
 # %% [markdown]
 # ## The map of the series
 #
@@ -169,3 +172,6 @@ except NotYet as hint:
 #    another user): which rows change?
 # 2. Pick three glossary terms and find them in RFC 6455 (section 1.2 for the handshake,
 #    section 5.2 for the frame).
+
+# %% [markdown] tags=["navigation"]
+# [Contents](../README.md) | [01 · HTTP before WebSocket →](01_http_before_websocket.ipynb)
