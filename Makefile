@@ -10,8 +10,10 @@ LAB_OPTS ?=
 ROOT_OPT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 # pytest flags for `make test`; e.g. `make test PYTEST_OPTS="-k handshake"`.
 PYTEST_OPTS ?=
+# Where `make student` writes the student edition (git-ignored).
+STUDENT_OUT ?= student
 
-.PHONY: lab test captures notebooks navigation clean
+.PHONY: lab test captures notebooks navigation student clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +39,10 @@ notebooks: $(STAMP)
 # The "Previous | Contents | Next" cells of every notebook, from the README's notebook table.
 navigation: $(STAMP)
 	$(BIN)/python -m wsteach.classroom.navigation --write
+
+# The student edition: every notebook with its solution cells replaced by stubs.
+student: $(STAMP)
+	$(BIN)/python -m wsteach.classroom.student notebooks/[0-9][0-9]_*.ipynb --out $(STUDENT_OUT)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info
