@@ -12,8 +12,10 @@ ROOT_OPT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_OPTS ?=
 # Where `make student` writes the student edition (git-ignored).
 STUDENT_OUT ?= student
+# Where `make book` writes the executed static site (git-ignored).
+BOOK_OUT ?= build/book
 
-.PHONY: lab test captures notebooks navigation student clean
+.PHONY: lab test captures notebooks navigation student book teaching clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +45,14 @@ navigation: $(STAMP)
 # The student edition: every notebook with its solution cells replaced by stubs.
 student: $(STAMP)
 	$(BIN)/python -m wsteach.classroom.student notebooks/[0-9][0-9]_*.ipynb --out $(STUDENT_OUT)
+
+# Every notebook executed and rendered as a static site that opens offline.
+book: $(STAMP)
+	$(BIN)/python -m wsteach.classroom.book --out $(BOOK_OUT)
+
+# The minutes-per-section tables in TEACHING.md, estimated from the notebooks.
+teaching: $(STAMP)
+	$(BIN)/python -m wsteach.classroom.timing --write
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info
