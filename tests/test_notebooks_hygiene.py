@@ -1,7 +1,7 @@
 """Every notebook is committed clean: valid nbformat 4, no outputs, kernelspec python3, a title
 cell first, each `solution` cell followed by a check cell of the notebook's own exercises
 module, its paired percent-format script (jupytext) holding the same cells, and the navigation
-links that `make navigation` writes."""
+links that `make navigation` writes, and the language_info its kernel reports."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import nbformat
 import pytest
 from conftest import ROOT
 
-from wsteach.classroom import navigation
+from wsteach.classroom import language_info, navigation
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
@@ -91,3 +91,11 @@ def test_notebook_has_the_navigation_links(path):
     assert path.name in names, f"{path.name} is not in the README's notebook table: add a row"
     position = names.index(path.name)
     assert not navigation.problems(path, navigation.links(entries, position))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_holds_the_language_info_its_kernel_reports(path):
+    """Otherwise JupyterLab marks it modified as soon as its kernel starts."""
+    changed = language_info.differences(nbformat.read(path, as_version=4), ignore_version=True)
+    assert not changed, (f"JupyterLab would change language_info {changed} of {path.name} on "
+                         "opening: run `make language-info`")
