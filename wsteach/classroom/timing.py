@@ -61,12 +61,16 @@ class Section:
     markdown: list[str] = field(default_factory=list)
 
     @property
-    def minutes(self) -> float:
+    def exercise_minutes(self) -> float:
         per_exercise = {"value": MINUTES_PER_VALUE, "function": MINUTES_PER_FUNCTION,
                         "open": MINUTES_PER_OPEN}
+        return sum(per_exercise[kind] for kind in self.exercises)
+
+    @property
+    def minutes(self) -> float:
         return (self.words / WORDS_PER_MINUTE + self.cjk / CJK_PER_MINUTE
                 + self.code_cells * MINUTES_PER_CELL + self.code_lines / LINES_PER_MINUTE
-                + sum(per_exercise[kind] for kind in self.exercises))
+                + self.exercise_minutes)
 
 
 def exercise_kind(source: str) -> str:
@@ -131,9 +135,11 @@ def notebook_table(entry: series.Entry, notebook) -> str:
         rows.append(f"| {section.title} | {words} | {section.code_cells} ({section.code_lines})"
                     f" | {describe(section)} | {max(1, round(section.minutes))} |")
     total = round(sum(section.minutes for section in parts))
+    reading = round(sum(section.minutes - section.exercise_minutes for section in parts))
     stated = stated_minutes(notebook)
     claim = f"; the notebook states about {stated}" if stated is not None else ""
-    return "\n".join(rows + ["", f"Estimated total: **{total} minutes**{claim}."])
+    return "\n".join(rows + ["", f"Estimated total: **{total} minutes** ({reading} without the "
+                                  f"exercises){claim}."])
 
 
 def block(entries: list[series.Entry], folder: Path = series.NOTEBOOKS) -> str:
