@@ -6,7 +6,9 @@ Never ``playwright install``: Playwright drives ``/usr/bin/chromium`` through
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+from collections.abc import Iterator
 
 from conftest import require
 
@@ -38,3 +40,17 @@ def launch_options() -> dict:
     """Keyword arguments for ``playwright.chromium.launch``."""
     return {"executable_path": shutil.which("chromium") or CHROMIUM, "headless": True,
             "args": CHROMIUM_ARGS, "timeout": 15_000}
+
+
+@contextlib.contextmanager
+def sync_chromium() -> Iterator:
+    """Chromium through Playwright's synchronous API, for tests that need no event loop."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(**launch_options())
+        try:
+            yield browser
+        finally:
+            browser.close()

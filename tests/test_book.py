@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from chromium import launch_options, require_chromium
+from chromium import sync_chromium
 from conftest import ROOT
 
 from wsteach.classroom import book, series, static_widgets
@@ -35,13 +35,8 @@ def site(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(**launch_options())
+    with sync_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 def test_links_are_rewritten_for_the_book():

@@ -12,7 +12,7 @@ import warnings
 
 import nbformat
 import pytest
-from chromium import launch_options, require_chromium
+from chromium import sync_chromium
 from conftest import ROOT
 from lab_session import make_lab, run_notebook
 
@@ -29,13 +29,8 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(**launch_options())
+    with sync_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
