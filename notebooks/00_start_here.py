@@ -20,6 +20,9 @@
 #
 # **You need** nothing but this notebook. **Time:** about 10 minutes.
 
+# %% [markdown] tags=["navigation"]
+# [Contents](../README.md) | [01 · HTTP before WebSocket →](01_http_before_websocket.ipynb)
+
 # %% [markdown]
 # ## The map of the series
 #
@@ -152,7 +155,18 @@ except NotYet as hint:
 # | short connection | 短连接 | one TCP connection per request |
 # | multiplexing | 多路复用 | several independent streams on one connection (HTTP/2 has it; WebSocket does not) |
 # | proxy cache poisoning | 代理缓存污染 | the attack that masking prevents |
-# | close code | 关闭码 | the 2-byte reason in a close frame, such as 1000 or 1002 |
+# | close code | 关闭码 / 状态码 | the 2-byte status code that opens a close frame's payload, such as 1000 (normal) or 1002 (protocol error) |
+# | close reason | 关闭原因 | the optional UTF-8 text after the close code, such as `'bye'`; never needed to act on the code |
+# | Comet | Comet (服务器推送) | the article's name for long polling and streaming together: the server pushes over HTTP |
+# | RTT (round-trip time) | 往返时延 | the time for a packet to go and its answer to come back |
+# | HPACK | HPACK (头部压缩) | HTTP/2's header compression: a static table, a dynamic table of recent headers, Huffman coding |
+# | pseudo-header | 伪首部 / 伪头部 | an HTTP/2 header starting with a colon (`:method`, `:path`, `:scheme`, `:authority`, `:status`) that carries what HTTP/1.1's request line and status line said |
+# | sans-I/O | 无 I/O (协议与 I/O 分离) | a protocol library that never touches a socket or a clock: bytes in, events out (our `Connection`, wsproto, h11) |
+# | keepalive (ping/pong) | 保活 | pings sent on a schedule; a pong that does not come in time means the peer is gone |
+# | backoff (exponential backoff) | 退避 (指数退避) | waiting longer after each failed reconnect (1 s, 2 s, 4 s ...) up to a limit |
+# | jitter | 抖动 (随机抖动) | a random part of each wait, so that many clients do not reconnect at the same instant |
+# | room | 房间 | a named group of connections that a server broadcasts to (Socket.IO) |
+# | ack (acknowledgement) | 确认 (ack) | a reply that says a message arrived: TCP's ACK flag, or a Socket.IO event's callback |
 
 # %% [markdown]
 # ## Summary
@@ -169,3 +183,6 @@ except NotYet as hint:
 #    another user): which rows change?
 # 2. Pick three glossary terms and find them in RFC 6455 (section 1.2 for the handshake,
 #    section 5.2 for the frame).
+
+# %% [markdown] tags=["navigation"]
+# [Contents](../README.md) | [01 · HTTP before WebSocket →](01_http_before_websocket.ipynb)

@@ -25,6 +25,9 @@
 #
 # **You need** notebook 00 (top-level `await` in cells). **Time:** about 25 minutes.
 
+# %% [markdown] tags=["navigation"]
+# [← 00 · Start here](00_start_here.ipynb) | [Contents](../README.md) | [02 · Polling, long polling, streaming →](02_polling_long_polling_streaming.ipynb)
+
 # %%
 import asyncio
 
@@ -410,3 +413,6 @@ answer = (2 * requests, 1 + requests)
 
 # %%
 nb01.check_round_trips(10, answer)
+
+# %% [markdown] tags=["navigation"]
+# [← 00 · Start here](00_start_here.ipynb) | [Contents](../README.md) | [02 · Polling, long polling, streaming →](02_polling_long_polling_streaming.ipynb)

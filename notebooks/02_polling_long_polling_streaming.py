@@ -26,6 +26,9 @@
 # **You need** notebook 01 (HTTP/1.1 requests and responses, keep-alive, HPACK).
 # **Time:** about 30 minutes.
 
+# %% [markdown] tags=["navigation"]
+# [← 01 · HTTP before WebSocket](01_http_before_websocket.ipynb) | [Contents](../README.md) | [03 · The opening handshake →](03_opening_handshake.ipynb)
+
 # %%
 import asyncio
 import json
@@ -534,3 +537,6 @@ answer = poll_bytes * 50_000 * 8 / 2**20
 
 # %%
 nb02.check_polling_mbps(poll_bytes, 50_000, answer)
+
+# %% [markdown] tags=["navigation"]
+# [← 01 · HTTP before WebSocket](01_http_before_websocket.ipynb) | [Contents](../README.md) | [03 · The opening handshake →](03_opening_handshake.ipynb)

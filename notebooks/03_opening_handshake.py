@@ -23,6 +23,9 @@
 # **You need** Python and a little HTTP; notebooks 01 (HTTP before WebSocket) and 02 (polling)
 # help. **Time:** about 40 minutes.
 
+# %% [markdown] tags=["navigation"]
+# [← 02 · Polling, long polling, streaming](02_polling_long_polling_streaming.ipynb) | [Contents](../README.md) | [04 · Frame layout →](04_frame_layout.ipynb)
+
 # %% [markdown]
 # ## Parameters
 
@@ -825,3 +828,6 @@ async with websockets_serve(wait_for_close, HOST, 0, compression=None) as ws_ser
 # **Exercise 3.5** (open). Change `Upgrade: websocket` to `Upgrade: WebSocket` in
 # `REQUEST_TEMPLATE` and run section 1 again. Does the server still switch? Which rule of HTTP
 # says so? And what happens if you leave out the `Host` line?
+
+# %% [markdown] tags=["navigation"]
+# [← 02 · Polling, long polling, streaming](02_polling_long_polling_streaming.ipynb) | [Contents](../README.md) | [04 · Frame layout →](04_frame_layout.ipynb)

@@ -20,6 +20,9 @@
 #
 # **You need** notebook 03 (the opening handshake). **Time:** about 30 minutes.
 
+# %% [markdown] tags=["navigation"]
+# [← 03 · The opening handshake](03_opening_handshake.ipynb) | [Contents](../README.md) | [05 · Masking →](05_masking.ipynb)
+
 # %% [markdown]
 # ## Parameters
 
@@ -364,3 +367,6 @@ def frame_length(payload_size, masked):
 
 # %%
 nb04.check_frame_length(frame_length)
+
+# %% [markdown] tags=["navigation"]
+# [← 03 · The opening handshake](03_opening_handshake.ipynb) | [Contents](../README.md) | [05 · Masking →](05_masking.ipynb)

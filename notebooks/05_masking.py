@@ -25,6 +25,9 @@
 # shows the same masked frames inside a whole captured session.
 # **Time:** about 30 minutes.
 
+# %% [markdown] tags=["navigation"]
+# [← 04 · Frame layout](04_frame_layout.ipynb) | [Contents](../README.md) | [06 · Packets on the wire →](06_packets_on_the_wire.ipynb)
+
 # %% [markdown]
 # ## Parameters
 #
@@ -613,3 +616,6 @@ nb05.check_why_masking_protects(answer_why)
 # The attacker's server sees that key in the first frame. Explain how the attacker could still
 # poison the proxy. Then: a server masks its frames "for extra safety". What does that protect
 # against, and what does a client conforming to RFC 6455 do with such a frame?
+
+# %% [markdown] tags=["navigation"]
+# [← 04 · Frame layout](04_frame_layout.ipynb) | [Contents](../README.md) | [06 · Packets on the wire →](06_packets_on_the_wire.ipynb)

@@ -21,6 +21,9 @@
 # **You need** notebook 04 (frame layout) and 05 (masking); 03 (handshake) helps.
 # **Time:** about 25 minutes.
 
+# %% [markdown] tags=["navigation"]
+# [← 05 · Masking](05_masking.ipynb) | [Contents](../README.md)
+
 # %% [markdown]
 # ## Parameters
 
@@ -317,3 +320,6 @@ nb06.check_unmasked(client_hello, answer_unmasked)
 # %% [markdown]
 # **Exercise 6.3** (open). In the packet table, how many packets pass before the first
 # WebSocket frame? Which of them would a second message on the same connection not need?
+
+# %% [markdown] tags=["navigation"]
+# [← 05 · Masking](05_masking.ipynb) | [Contents](../README.md)

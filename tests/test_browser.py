@@ -21,13 +21,12 @@ import asyncio
 import base64
 import contextlib
 import hashlib
-import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from conftest import require
+from chromium import launch_options, require_chromium
 from test_interop import make_message
 
 from wsteach import aio, http1
@@ -36,19 +35,9 @@ from wsteach.frames import CloseCode
 
 try:
     from playwright.async_api import Browser, Page, Playwright, async_playwright
-except ImportError:  # checked with require() in the fixture
+except ImportError:  # checked with require_chromium() in the fixture
     async_playwright = None
 
-CHROMIUM = "/usr/bin/chromium"  # Debian's package; `playwright install` is never run
-CHROMIUM_ARGS = [
-    "--no-sandbox",  # we run as root in a container
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 TEST_TIMEOUT = 10  # seconds per test; each takes well under one
 MAX_SIZE = 2**21  # every length class below fits, 1 MiB included
 LENGTHS = [0, 125, 126, 65535, 65536, 2**20]
@@ -256,18 +245,14 @@ class Chromium:
 
 @pytest.fixture(scope="module")
 def chromium() -> Any:
-    require(async_playwright is not None, "the Python package playwright",
-            'pip install -e ".[test]" (never `playwright install`: we use Debian\'s chromium)')
-    require(shutil.which("chromium") is not None, "chromium", "apt-get install chromium")
+    require_chromium()
     runner = asyncio.Runner()
     page_server = tcp_server(serve_page)
     try:
         page_port = runner.run(page_server.__aenter__())
         playwright = runner.run(async_playwright().start())
         try:
-            browser = runner.run(playwright.chromium.launch(
-                executable_path=shutil.which("chromium") or CHROMIUM, headless=True,
-                args=CHROMIUM_ARGS, timeout=15_000))
+            browser = runner.run(playwright.chromium.launch(**launch_options()))
             try:
                 yield Chromium(runner, playwright, browser, page_port)
             finally:

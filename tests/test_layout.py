@@ -16,7 +16,7 @@ from conftest import ROOT
 
 PACKAGE = ROOT / "wsteach"
 CORE = {"sha1", "masking", "http1", "handshake", "frames", "connection"}
-UPPER = {"aio", "wire", "show", "lessons", "socketio", "chat", "exercises"}
+UPPER = {"aio", "wire", "show", "lessons", "socketio", "chat", "exercises", "classroom"}
 DRAWING = {"scapy", "matplotlib", "ipywidgets"}
 # Applications that draw may import a drawing library at module level: the chat's widget UI.
 DRAWING_APPLICATIONS = {"chat/widget.py"}
@@ -86,6 +86,13 @@ BELOW = {
 @pytest.mark.parametrize("folder", sorted(BELOW))
 def test_applications_import_only_the_layers_below(folder):
     assert not offences(sorted((PACKAGE / folder).glob("*.py")), BELOW[folder])
+
+
+def test_nothing_imports_the_classroom():
+    """classroom/ (student edition, navigation, book) sits beside the stack, on top of it."""
+    others = [path for path in modules() if not name_of(path).startswith("classroom/")]
+    everything_but_classroom = {p.stem for p in PACKAGE.glob("*.py")} | UPPER - {"classroom"}
+    assert not offences(others, everything_but_classroom)
 
 
 def test_drawing_libraries_stay_in_wire_and_show():

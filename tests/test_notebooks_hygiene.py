@@ -1,6 +1,7 @@
 """Every notebook is committed clean: valid nbformat 4, no outputs, kernelspec python3, a title
 cell first, each `solution` cell followed by a check cell of the notebook's own exercises
-module, and its paired percent-format script (jupytext) holding the same cells."""
+module, its paired percent-format script (jupytext) holding the same cells, and the navigation
+links that `make navigation` writes, and the language_info its kernel reports."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import jupytext
 import nbformat
 import pytest
 from conftest import ROOT
+
+from wsteach.classroom import language_info, navigation
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
@@ -74,3 +77,25 @@ def test_notebook_follows_the_structure(path):
                      if c.cell_type == "markdown")
     for heading in ("You will learn", "You need", "Summary", "Exercises"):
         assert heading in text, f"{path.name} lacks the '{heading}' part (see DESIGN.md)"
+
+
+def test_the_readme_lists_every_notebook():
+    assert not navigation.series.check_against_files(navigation.series.read_series())
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_has_the_navigation_links(path):
+    """"Previous | Contents | Next" after the title and at the end, as `make navigation` writes."""
+    entries = navigation.series.read_series()
+    names = [entry.filename for entry in entries]
+    assert path.name in names, f"{path.name} is not in the README's notebook table: add a row"
+    position = names.index(path.name)
+    assert not navigation.problems(path, navigation.links(entries, position))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_holds_the_language_info_its_kernel_reports(path):
+    """Otherwise JupyterLab marks it modified as soon as its kernel starts."""
+    changed = language_info.differences(nbformat.read(path, as_version=4), ignore_version=True)
+    assert not changed, (f"JupyterLab would change language_info {changed} of {path.name} on "
+                         "opening: run `make language-info`")

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
-import signal
 import subprocess
 import sys
-import time
 import tomllib
-import urllib.request
 
 from conftest import ROOT
-
-from wsteach.show.envcheck import free_loopback_port
+from lab_session import make_lab
 
 
 def _name(requirement: str) -> str:
@@ -37,28 +32,6 @@ def test_importing_wsteach_pulls_in_nothing_heavy():
     assert result.stdout.strip() == ""
 
 
-def test_make_lab_starts_jupyterlab_on_loopback():
-    port = free_loopback_port()
-    token = "wsteach-test"
-    options = f"--no-browser --ServerApp.port={port} --IdentityProvider.token={token}"
-    process = subprocess.Popen(["make", "-s", "lab", f"LAB_OPTS={options}"], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               start_new_session=True)
-    try:
-        deadline = time.monotonic() + 60
-        status = None
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                url = f"http://127.0.0.1:{port}/api/status?token={token}"
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    status = response.status
-                    break
-            except OSError:
-                time.sleep(0.3)
-        assert status == 200, process.stdout.read().decode() if process.poll() is not None else ""
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+def test_make_lab_starts_jupyterlab_on_loopback(tmp_path):
+    with make_lab(tmp_path) as lab:  # waits for /api/status on 127.0.0.1, or fails with the log
+        assert "started" in lab.api("GET", "status")

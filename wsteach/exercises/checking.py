@@ -4,14 +4,24 @@ An exercise is a markdown prompt, a code cell tagged ``solution`` (replaced by a
 student edition) and a check cell calling one function of the notebook's own module
 (``nb03.check_accept_key(...)``). A check raises ``NotYet`` with a hint when the answer is
 wrong, so a notebook run in CI fails if a teacher's solution breaks.
+
+The student edition (``wsteach.classroom.student``) turns each assigned name into
+``name = ...`` and each function into one that raises ``NotImplementedError``; both must give
+the "No answer yet" hint: ``require_answer`` catches the first, ``stub_is_no_answer`` the second.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import TypeVar
 
 NO_ANSWER = "No answer yet: replace the ... in the cell above with your code and run it."
+NO_FUNCTION = ("No answer yet: the function above still raises NotImplementedError; write its "
+               "body and run the cell.")
+
+Check = TypeVar("Check", bound=Callable)
 
 
 class NotYet(AssertionError):
@@ -29,17 +39,22 @@ def require_answer(answer: object) -> None:
         raise NotYet(NO_ANSWER)
 
 
-def require_function(answer: object) -> Callable[..., Any]:
-    """The student's function, wrapped so that the stub's ``raise NotImplementedError`` gives
-    the "no answer yet" hint too."""
-    require_answer(answer)
-    if not callable(answer):
-        raise NotYet(f"The answer should be a function (def ...), not {type(answer).__name__}.")
+def stub_is_no_answer(check: Check) -> Check:
+    """Decorate a check that calls the student's function (sync or async): while that function
+    is still the stub, its ``NotImplementedError`` becomes the "no answer yet" hint."""
+    if inspect.iscoroutinefunction(check):
+        @functools.wraps(check)
+        async def checking_async(*args, **kwargs):
+            try:
+                return await check(*args, **kwargs)
+            except NotImplementedError:
+                raise NotYet(NO_FUNCTION) from None
+        return checking_async  # type: ignore[return-value]
 
-    def call(*args: Any) -> Any:
+    @functools.wraps(check)
+    def checking(*args, **kwargs):
         try:
-            return answer(*args)
+            return check(*args, **kwargs)
         except NotImplementedError:
-            raise NotYet(NO_ANSWER) from None
-
-    return call
+            raise NotYet(NO_FUNCTION) from None
+    return checking  # type: ignore[return-value]
