@@ -25,6 +25,9 @@
 # `create_task`, `gather` and `async with` (notebook 00).
 # **Time:** about 45 minutes.
 
+# %% [markdown] tags=["navigation"]
+# [← 06 · Packets on the wire](06_packets_on_the_wire.ipynb) | [Contents](../README.md)
+
 # %% [markdown]
 # ## Parameters
 #
@@ -735,3 +738,6 @@ nb08.check_replay(answer_replay)
 # lose nothing the history must outlive the process: a store such as Redis streams or a
 # database, with the epoch kept beside it, which is what Centrifugo's history (with a Redis
 # engine) and Socket.IO's recovery with a persistent adapter do.
+
+# %% [markdown] tags=["navigation"]
+# [← 06 · Packets on the wire](06_packets_on_the_wire.ipynb) | [Contents](../README.md)
