@@ -1,6 +1,7 @@
-"""Every notebook is committed clean: valid nbformat 4, no outputs, kernelspec python3, a title
-cell first, each `solution` cell followed by a check cell of the notebook's own exercises
-module, and its paired percent-format script (jupytext) holding the same cells."""
+"""Every notebook is committed clean: valid nbformat 4, no outputs, kernelspec python3, the
+kernel's full language_info, a title cell first, each `solution` cell followed by a check cell
+of the notebook's own exercises module, and its paired percent-format script (jupytext) holding
+the same cells."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import jupytext
 import nbformat
 import pytest
 from conftest import ROOT
+from ipykernel.ipkernel import IPythonKernel
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
@@ -41,6 +43,21 @@ def test_notebook_is_clean(path):
             assert own_module in following.source, (
                 f"the cell after solution cell {index} must call wsteach.exercises.{own_module}"
             )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_stores_the_language_info_the_kernel_reports(path):
+    """JupyterLab writes the kernel's language_info into the notebook when the kernel starts; a
+    notebook that stores less shows as modified the moment it opens. The Python version is
+    whichever made the notebook: only its presence is required, so another Python still passes
+    (and marks the notebook modified, which nothing can avoid)."""
+    stored = dict(nbformat.read(path, as_version=4).metadata.get("language_info", {}))
+    expected = dict(IPythonKernel.language_info)
+    assert re.fullmatch(r"\d+\.\d+\.\d+", str(stored.pop("version", ""))), (
+        "language_info lacks the Python version (x.y.z)")
+    expected.pop("version")
+    assert stored == expected, (
+        f"{path.name}: store the kernel's whole language_info, {IPythonKernel.language_info}")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
