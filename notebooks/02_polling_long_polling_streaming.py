@@ -62,6 +62,7 @@ RETRY_MS = 50  # the SSE reconnection delay the server asks for
 SETTLE = 0.01  # a moment for a client to read what was just sent
 DIALOGUE_MESSAGES = 3  # guests in each live dialogue
 RACE_MESSAGES = 8  # guests in the side-by-side measurement
+SLOWER_MESSAGES = 5  # guests in exercise 2.4's run
 HELD_CLIENTS = 100  # long polls held at once, to count the threads that hold them
 HELD_HOLD = 2.0  # their hold: longer than opening them all takes (news ends it at once)
 SEED = 2019  # the random intervals, repeatable
@@ -683,7 +684,7 @@ nb02.check_rarer_news(answer, {report.technique: (report.tally.requests, len(rep
 # **Exercise 2.4** (predict, then run). In the race, short polling asked every
 # `POLL_INTERVAL` (25 ms) and its mean latency was a little over half of that. Predict its mean
 # latency in milliseconds if it asked four times less often, every `4 * POLL_INTERVAL`. The
-# check cell then runs it on `RACE_MESSAGES` new guests.
+# check cell then runs it on `SLOWER_MESSAGES` new guests.
 
 # %% tags=["solution"]
 prediction_ms = 4 * POLL_INTERVAL / 2 * 1000
@@ -692,8 +693,8 @@ prediction_ms = 4 * POLL_INTERVAL / 2 * 1000
 source = polling.EventSource(guests, MIN_INTERVAL, MAX_INTERVAL, seed=SEED)
 async with polling.serve(source) as server:
     slower, _ = await asyncio.gather(
-        polling_clients.short_polling_client(server.port, RACE_MESSAGES, 4 * POLL_INTERVAL),
-        source.produce(RACE_MESSAGES))
+        polling_clients.short_polling_client(server.port, SLOWER_MESSAGES, 4 * POLL_INTERVAL),
+        source.produce(SLOWER_MESSAGES))
 slower_ms = mean(d.latency for d in slower.deliveries) * 1000
 nb02.check_latency_prediction(prediction_ms, 4 * POLL_INTERVAL, POLL_INTERVAL, slower_ms)
 
