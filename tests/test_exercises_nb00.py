@@ -87,6 +87,7 @@ def test_gather_prediction_passes_a_real_run(capsys):
         (([42, 42, 42], 10_000), "far longer"),
         (([42, 42, 42], "10 ms"), "a number of milliseconds"),
         ([42, 42, 42], "as a pair"),
+        (([42.0, 42.0, 42.0], 10), "of another type"),
     ],
 )
 def test_gather_prediction_names_the_mistake(prediction, hint):

@@ -61,6 +61,9 @@ def check_gather_prediction(prediction: object, result: list, elapsed_ms: float,
     if predicted != result:
         raise NotYet(f"gather returns a list with the result of each awaitable, in the order "
                      f"they were given: {count} results here.")
+    if any(type(guess) is not type(value) for guess, value in zip(predicted, result, strict=True)):
+        raise NotYet(f"The right values, but of another type: the coroutines return "
+                     f"{type(value).__name__}s, such as {value!r}.")
     if isinstance(predicted_ms, bool) or not isinstance(predicted_ms, int | float):
         raise NotYet("Give the time as a number of milliseconds.")
     if predicted_ms <= delay_ms / 5:

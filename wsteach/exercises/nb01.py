@@ -145,8 +145,9 @@ def check_split_responses(split_responses, stream: bytes) -> None:
             if not hint or str(error) in (NO_ANSWER, NO_FUNCTION):
                 raise
             raise NotYet(f"{error} {hint}") from error.__cause__
-        if got != expected:
-            raise NotYet(_split_mistake(got) or
+        mistake = _split_mistake(got)
+        if mistake or got != expected:
+            raise NotYet(mistake or
                          f"{hint or 'Not the responses of the stream of section 4.'} "
                          f"You returned {got!r:.200} for {data!r:.200}")
     passed(f"{len(cases[0][1])} responses found in {len(stream)} bytes: on a kept-alive "
@@ -161,8 +162,12 @@ def _split_mistake(got: object) -> str | None:
         return "Each item of the list should be a pair (status, body)."
     if any(isinstance(status, str) for status, _ in got):
         return "Return each status as an int (200), not as text ('200')."
+    if any(isinstance(status, bool) or not isinstance(status, int) for status, _ in got):
+        return "Return each status as an int, such as 200."
     if any(isinstance(body, str) for _, body in got):
         return "Return each body as bytes, as it came: a Content-Length counts bytes."
+    if any(not isinstance(body, bytes) for _, body in got):
+        return "Return each body as bytes (a bytes slice of the stream)."
     if any(isinstance(body, bytes) and body.startswith(b"\r\n") for _, body in got):
         return ("Your bodies start with the CRLF of the empty line: the head ends after CRLF "
                 "CRLF (http1.head_end gives the index just after it), and the body starts there.")

@@ -21,6 +21,10 @@ from wsteach.lessons import polling
 
 # ---- 2.1: the heart of a long-poll server ------------------------------------------------------
 
+QUIET_HOLD = 0.1  # seconds: the hold of the asks that get no news (answered 204)
+NEWS_DELAY = 0.05  # seconds: when news arrives during a hold
+NEWS_HOLD = 1.0  # seconds: the hold of the asks that get news, far longer than NEWS_DELAY
+
 
 def _read_answer(data: object) -> tuple[http1.Response, bytes]:
     """The response a client reads from ``data``, or a hint on why it cannot."""
@@ -100,29 +104,29 @@ async def check_long_poll_answer(answer_function) -> None:
         return (*_read_answer(data), time.perf_counter() - started)
 
     source = polling.EventSource([{"name": "Ada"}, {"name": "Grace"}, {"name": "Edsger"}])
-    response, body, waited = await ask(source, 0, 0.1)
+    response, body, waited = await ask(source, 0, QUIET_HOLD)
     if response.status == 200 and body.strip() == b"[]":
         raise NotYet("With no news during the hold you answered 200 with an empty list: answer "
                      "204 No Content, which says the same without a body.")
     if response.status != 204:
         raise NotYet(f"With no news during the hold you answered {response.status}: answer "
                      "204 No Content.")
-    if waited < 0.09:
+    if waited < 0.9 * QUIET_HOLD:
         raise NotYet("You answered at once: that is short polling. Wait for news for up to "
                      "`hold` seconds: await source.wait_after(after, hold).")
-    asyncio.get_running_loop().call_later(0.05, source.publish, source.guests[0])
-    response, body, waited = await ask(source, 0, 2.0)
-    _check_news(response, body, source, 0, waited, 2.0)
+    asyncio.get_running_loop().call_later(NEWS_DELAY, source.publish, source.guests[0])
+    response, body, waited = await ask(source, 0, NEWS_HOLD)
+    _check_news(response, body, source, 0, waited, NEWS_HOLD)
     first_wait = waited
-    response, body, waited = await ask(source, 1, 0.1)
+    response, body, waited = await ask(source, 1, QUIET_HOLD)
     if response.status != 204:
         raise NotYet(f"The client asked for news after message 1, which it already has, and "
                      f"you answered {response.status}. Pass `after` on to wait_after: only "
                      "newer messages count.")
     source.publish(source.guests[1])
     source.publish(source.guests[2])
-    response, body, waited = await ask(source, 1, 2.0)
-    _check_news(response, body, source, 1, waited, 2.0)
+    response, body, waited = await ask(source, 1, NEWS_HOLD)
+    _check_news(response, body, source, 1, waited, NEWS_HOLD)
     passed(f"204 after the hold when nothing happens; 200 {first_wait * 1000:.0f} ms after the "
            "request when a guest arrives during it; only the news after `after`, and all of it.")
 
