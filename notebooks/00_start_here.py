@@ -11,14 +11,16 @@
 #
 # This series follows a WebSocket from the first HTTP request of the 1990s to a live chat
 # served from this kernel. Every claim about bytes is shown on a real packet, every number is
-# measured while you watch, and everything built by hand is checked against real software
-# (`hashlib`, the `websockets` library, Wireshark's dissector, a browser).
+# measured while you watch, and everything built by hand is checked against real software:
+# in the notebooks against `hashlib`, `base64` and the `websockets` library (a server and a
+# client no one here wrote); in the series' tests also against Wireshark's dissector (`tshark`
+# reads every stored capture) and a real browser (Chromium talks to our server).
 #
 # **You will learn** what each notebook builds, whether this machine is ready (versions,
 # ports, packet capture), how the exercises and their checks work, and the words of the trade
 # in English and Chinese (the series grew from a Chinese-language article).
 #
-# **You need** nothing but this notebook. **Time:** about 10 minutes.
+# **You need** nothing but this notebook. **Time:** about 15 minutes.
 
 # %% [markdown] tags=["navigation"]
 # [Contents](../README.md) | [01 · HTTP before WebSocket →](01_http_before_websocket.ipynb)
@@ -87,10 +89,13 @@ else:
 
 # %%
 import asyncio
+import time
+
+ANSWER_DELAY = 0.01  # seconds answer_later() sleeps: the only timing of this notebook
 
 
 async def answer_later() -> int:
-    await asyncio.sleep(0.01)
+    await asyncio.sleep(ANSWER_DELAY)
     return 42
 
 
@@ -179,10 +184,51 @@ except NotYet as hint:
 #
 # ## Exercises
 #
-# 1. Run the environment check again after changing something (for example in a terminal as
-#    another user): which rows change?
-# 2. Pick three glossary terms and find them in RFC 6455 (section 1.2 for the handshake,
-#    section 5.2 for the frame).
+# **Exercise 0.2** (predict, then run). Later notebooks run a server and its clients in this
+# one kernel at the same time, with `asyncio.gather(a, b, c)`: it runs the coroutines
+# together and waits until all have finished. `answer_later()` sleeps `ANSWER_DELAY` (10 ms)
+# and returns 42. Before you run anything, predict what
+# `await asyncio.gather(answer_later(), answer_later(), answer_later())` gives, and whether it
+# takes about 10 ms or about 30 ms. Write the prediction as `(result, milliseconds)`; the check
+# cell then runs it and compares.
+
+# %% tags=["solution"]
+prediction = ([42, 42, 42], 10)
+
+# %%
+started = time.perf_counter()
+result = await asyncio.gather(answer_later(), answer_later(), answer_later())
+elapsed_ms = (time.perf_counter() - started) * 1000
+nb00.check_gather_prediction(prediction, result, elapsed_ms, ANSWER_DELAY * 1000, 3)
+
+# %% [markdown]
+# **Exercise 0.3** (open). Which rows of the environment table depend on *who* runs Python?
+# Run the same check as another user in a terminal, from the folder of the series. As root,
+# try an unprivileged user:
+# `sudo -u nobody .venv/bin/python -c "from wsteach.show import envcheck; print(*envcheck.environment_checks(), sep='\n')"`;
+# as an ordinary user, the same command with `sudo` alone runs it as root. Which rows change,
+# and why only those?
+
+# %% [markdown] tags=["solution"]
+# *Model answer.* Only **live packet capture** changes: a sniffer opens a raw `AF_PACKET`
+# socket, which Linux allows only to root or to a program holding `cap_net_raw`. Binding port
+# 0 on loopback asks for an unprivileged port (above 1023), which any user may do; the
+# versions and `tshark` are the same files for every user. (If `nobody` cannot read the
+# folder, the command fails before the check: copy the folder somewhere readable, or compare
+# root with your own user instead.)
+
+# %% [markdown]
+# **Exercise 0.4** (open). Pick three glossary terms and find where RFC 6455 defines them
+# (section 1.2 for the handshake, section 5.2 for the frame, section 5.3 for the mask).
+# Does the RFC use the same word as the glossary?
+
+# %% [markdown] tags=["solution"]
+# *Model answer* (one possible choice). **Opening handshake**: section 1.3 ("Opening
+# Handshake") and section 4, the same word. **Frame**: section 5.2 ("Base Framing Protocol"),
+# with the opcode, the mask bit and the payload length as fields of the same names. **Masking
+# key**: section 5.3 ("Client-to-Server Masking"), "a 32-bit value chosen at random". The RFC
+# says "control frames" (section 5.5) and "data frames" (section 5.6) as the glossary does; it
+# never says "heartbeat": that is the applications' word for ping and pong (section 5.5.2).
 
 # %% [markdown] tags=["navigation"]
 # [Contents](../README.md) | [01 · HTTP before WebSocket →](01_http_before_websocket.ipynb)

@@ -23,13 +23,15 @@
 # - what HTTP/2 changed (multiplexing, header compression with HPACK, shown in bytes) and what
 #   it did not change: the client still has to ask first.
 #
-# **You need** notebook 00 (top-level `await` in cells). **Time:** about 25 minutes.
+# **You need** notebook 00 (top-level `await` in cells). **Time:** about 35 minutes, with the
+# exercises.
 
 # %% [markdown] tags=["navigation"]
 # [← 00 · Start here](00_start_here.ipynb) | [Contents](../README.md) | [02 · Polling, long polling, streaming →](02_polling_long_polling_streaming.ipynb)
 
 # %%
 import asyncio
+from functools import partial
 
 import matplotlib.pyplot as plt
 from hpack import Encoder
@@ -72,6 +74,10 @@ print(polling.encode_json(guests[0]).decode())
 #
 # In HTTP/1.0 (RFC 1945, 1996) a browser opened a TCP connection, sent one request, read the
 # response, and the server closed the connection. The next request opened a new connection.
+# (Many HTTP/1.0 clients and servers also spoke an unofficial extension: a request with
+# `Connection: keep-alive` asked the server to leave the connection open, and a server that
+# agreed said so in its answer. It never became part of HTTP/1.0; RFC 2068 section 19.7.1
+# describes it, and why it broke through old proxies. Our client and server do not use it.)
 #
 # `polling.serve(source)` starts the server on port 0 (any free port) for the duration of the
 # `async with` block. `polling_clients.fetch_http10` is a client on plain asyncio streams; its `trace`
@@ -137,6 +143,12 @@ plt.show()
 # %% [markdown]
 # Now every connection of the capture: how many requests each carried, how many packets it
 # took, and how many handshakes (a packet with only the SYN flag starts one).
+#
+# The cells read packets with scapy's notation. A packet is a stack of layers, and indexing
+# by a layer picks it out: `packet[IP]` is the IP header and everything it carries,
+# `packet[TCP]` the TCP segment, `packet[TCP].payload` the bytes TCP carries (here HTTP).
+# `packet[TCP].flags` holds the TCP flags, one attribute per flag: `.S` (SYN), `.A` (ACK),
+# `.F` (FIN), `.P` (PUSH), each true when that bit is set. So a SYN-ACK has `.S` and `.A` set.
 
 # %%
 def is_syn(packet) -> bool:
@@ -153,14 +165,13 @@ per_connection = [(number + 1, version_of(c), c.from_client.data.count(b"GET "),
 pictures.table(per_connection, ["connection", "version", "requests", "packets", "handshakes"])
 
 # %%
-summary = {}
-for _, version, requests, packet_count, handshakes in per_connection:
-    totals = summary.setdefault(version, [0, 0, 0])
-    for index, value in enumerate((requests, packet_count, handshakes)):
-        totals[index] += value
-pictures.table([(version, requests, handshakes, f"{packet_count / requests:.1f}")
-            for version, (requests, packet_count, handshakes) in summary.items()],
-           ["version", "requests", "TCP handshakes", "packets per request"])
+summary = []
+for version in ("HTTP/1.0", "HTTP/1.1"):
+    rows_of_version = [row for row in per_connection if row[1] == version]
+    requests, packet_count, handshakes = (sum(row[column] for row in rows_of_version)
+                                          for column in (2, 3, 4))
+    summary.append((version, requests, handshakes, f"{packet_count / requests:.1f}"))
+pictures.table(summary, ["version", "requests", "TCP handshakes", "packets per request"])
 
 # %% [markdown]
 # Every HTTP/1.0 request paid a handshake and a close, several packets that carry no data at
@@ -180,7 +191,30 @@ print("the SYN packets:", sorted({len(p[IP]) for p in packets if is_syn(p)}), "b
 #
 # HTTP/1.1 (RFC 2068 in 1997, RFC 2616 in 1999, today RFC 9112) keeps the connection open by
 # default: **persistent connections** (长连接, keep-alive). Either side may still close it, and
-# says so with `Connection: close`. The same two guests, now on one connection:
+# says so with `Connection: close`.
+#
+# > **Errata** (article section 二.1, "1996年 发布了HTTP1.0版本，1999年HTTP1.1 …… 2015年HTTP2.0。
+# > HTTP协议经历了17年的发展", "HTTP/1.0 in 1996, HTTP/1.1 in 1999 … HTTP/2 in 2015: 17 years of
+# > development"). HTTP/1.1 was first published in January **1997** (RFC 2068); 1999 is its
+# > revision, RFC 2616. And none of the article's own dates are 17 years apart:
+
+# %%
+HTTP_VERSIONS = [  # (version, the document that defined it, year)
+    ("HTTP/0.9", "Tim Berners-Lee's one-page description", 1991),
+    ("HTTP/1.0", "RFC 1945", 1996),
+    ("HTTP/1.1", "RFC 2068", 1997),
+    ("HTTP/1.1, revised", "RFC 2616", 1999),
+    ("HTTP/2", "RFC 7540", 2015),
+    ("HTTP/1.1 and HTTP/2, revised again", "RFC 9110, 9112, 9113", 2022),
+]
+years = {version: year for version, _, year in HTTP_VERSIONS}
+pictures.table(HTTP_VERSIONS, ["version", "defined in", "year"])
+print(f"HTTP/1.0 to HTTP/2: {years['HTTP/2'] - years['HTTP/1.0']} years; HTTP/1.1 (1999, as the "
+      f"article says) to HTTP/2: {years['HTTP/2'] - years['HTTP/1.1, revised']} years; the "
+      f"first HTTP to HTTP/2: {years['HTTP/2'] - years['HTTP/0.9']} years.")
+
+# %% [markdown]
+# The same two guests, now on one connection:
 
 # %%
 log = []
@@ -210,17 +244,19 @@ pictures.transcript(log)
 # plus one handshake, pipelining one handshake plus one for all the requests.
 
 # %%
-ways = {
-    "HTTP/1.0, a connection each": lambda port, targets: polling_clients.fetch_http10(port, targets),
-    "HTTP/1.1 keep-alive": lambda port, targets: polling_clients.fetch_keep_alive(port, targets),
-    "HTTP/1.1 pipelined": lambda port, targets: polling_clients.fetch_keep_alive(
-        port, targets, pipeline=True),
+ways = {  # each takes (port, targets)
+    "HTTP/1.0, a connection each": polling_clients.fetch_http10,
+    "HTTP/1.1 keep-alive": polling_clients.fetch_keep_alive,
+    "HTTP/1.1 pipelined": partial(polling_clients.fetch_keep_alive, pipeline=True),
 }
-round_trips = {
-    "HTTP/1.0, a connection each": lambda n: 2 * n,
-    "HTTP/1.1 keep-alive": lambda n: n + 1,
-    "HTTP/1.1 pipelined": lambda n: 2,
-}
+
+
+def round_trips(way: str, n: int) -> int:
+    """Round trips before the last of n answers: the model of the right-hand plot."""
+    return {"HTTP/1.0, a connection each": 2 * n, "HTTP/1.1 keep-alive": n + 1,
+            "HTTP/1.1 pipelined": 2}[way]
+
+
 fetches = {name: [] for name in ways}
 async with polling.serve(polling.EventSource(guests)) as server:
     for count in REQUEST_COUNTS:
@@ -233,7 +269,7 @@ figure, (opened, measured, modelled) = plt.subplots(1, 3, figsize=(14, 4))
 for name, results in fetches.items():
     opened.plot(REQUEST_COUNTS, [f.tally.connections for f in results], "o-", label=name)
     measured.plot(REQUEST_COUNTS, [f.seconds * 1000 for f in results], "o-", label=name)
-    modelled.plot(REQUEST_COUNTS, [round_trips[name](n) * RTT_MS for n in REQUEST_COUNTS],
+    modelled.plot(REQUEST_COUNTS, [round_trips(name, n) * RTT_MS for n in REQUEST_COUNTS],
                   "o-", label=name)
 opened.set(title="TCP connections opened (measured)", xlabel="requests", ylabel="connections")
 measured.set(title="time on loopback (measured)", xlabel="requests", ylabel="ms")
@@ -250,8 +286,8 @@ kept_ms = fetches["HTTP/1.1 keep-alive"][-1].seconds * 1000
 print(f"{largest} requests on loopback: {old_ms:.1f} ms over HTTP/1.0, {kept_ms:.1f} ms kept "
       f"alive: about {(old_ms - kept_ms) / largest * 1000:.0f} µs per extra connection here "
       "(Python's own work included).")
-old_model = round_trips["HTTP/1.0, a connection each"](largest) * RTT_MS
-kept_model = round_trips["HTTP/1.1 keep-alive"](largest) * RTT_MS
+old_model = round_trips("HTTP/1.0, a connection each", largest) * RTT_MS
+kept_model = round_trips("HTTP/1.1 keep-alive", largest) * RTT_MS
 print(f"With {RTT_MS} ms round trips the model says {old_model} ms against {kept_model} ms.")
 
 # %% [markdown]
@@ -291,9 +327,10 @@ print("in parallel, answers complete after (ms):",
       [round(f.finished[0] * 1000, 1) for f in parallel])
 
 # %% [markdown]
-# Browsers shipped pipelining switched off and later removed it (a misbehaving proxy could mix
-# up the answers, and head-of-line blocking made it slow anyway); they opened several
-# connections per host instead.
+# Most browsers shipped pipelining switched off (Opera, with its Presto engine, was the
+# exception that had it on) and later removed it: a misbehaving proxy could mix up the answers,
+# and head-of-line blocking made it slow anyway. They opened several connections per host
+# instead.
 #
 # > **Errata** (article section 二.1, "同一域名只有4个连接", "only 4 connections per domain").
 # > No HTTP standard says 4. RFC 2616 (1999) asked clients to keep at most 2 connections per
@@ -312,7 +349,14 @@ print("in parallel, answers complete after (ms):",
 #   stream behind it; HTTP/3 over QUIC removes that last head-of-line blocking.)
 # - **header compression** (HPACK, RFC 7541): both sides keep a table of headers already sent,
 #   so a header repeated on the next request costs an index of a byte or so instead of its
-#   text.
+#   text. There are two tables. The **static table** is fixed by RFC 7541 (appendix A): 61
+#   common fields such as `:method: GET` or the name `user-agent`, the same for everyone.
+#   The **dynamic table** holds what this connection has sent so far. Values that are in
+#   neither are sent as text, optionally shortened by a fixed **Huffman code** (common
+#   letters take fewer than 8 bits).
+# - **pseudo-headers**: the request line of HTTP/1.1 becomes header fields whose names start
+#   with a colon, `:method`, `:scheme`, `:authority` (the `Host`) and `:path`, and the status
+#   line becomes `:status`, so the table can compress them like any other field.
 #
 # Header compression matters for what notebook 02 measures: a poller sends nearly the same
 # headers every time. Below, the headers a browser might send when it polls (its user agent,
@@ -352,9 +396,27 @@ axes.set_ylim(0, 1.35 * max(h1 for _, h1, _ in sizes))
 axes.legend()
 figure.tight_layout()
 plt.show()
-print(f"poll 1: HPACK saves {1 - sizes[0][2] / sizes[0][1]:.0%} (Huffman coding of the text); "
-      f"from poll 2 on: {1 - sizes[1][2] / sizes[1][1]:.0%} (the headers are in the table, "
-      "only the changed :path is sent again)")
+print(f"from poll 2 on HPACK saves {1 - sizes[1][2] / sizes[1][1]:.0%}: the headers are in "
+      "the dynamic table, and only the changed :path is sent again.")
+
+# %% [markdown]
+# The first poll saves something too, though the dynamic table is still empty. Where from?
+# Encode it again with Huffman coding switched off (`huffman=False`): what remains of the
+# saving comes from the static table and HPACK's binary syntax.
+
+# %%
+first_poll = [(":method", "GET"), (":scheme", "http"), (":authority", AUTHORITY),
+              (":path", "/poll?after=1"), *BROWSER_HEADERS]
+as_text = sizes[0][1]
+without_huffman = len(Encoder().encode(first_poll, huffman=False)) + HTTP2_FRAME_HEADER
+with_huffman = len(Encoder().encode(first_poll)) + HTTP2_FRAME_HEADER
+pictures.table([("HTTP/1.1 text", as_text, "-"),
+                ("HPACK, values as plain text", without_huffman, as_text - without_huffman),
+                ("HPACK with Huffman coding", with_huffman, without_huffman - with_huffman)],
+               ["poll 1", "bytes", "saved by this step"])
+print(f"poll 1: HPACK saves {as_text - with_huffman} B ({1 - with_huffman / as_text:.0%}): "
+      f"{as_text - without_huffman} B from the static table and the binary syntax, "
+      f"{without_huffman - with_huffman} B from Huffman coding.")
 
 # %% [markdown]
 # ## What HTTP/2 did not change: the client still asks first
@@ -387,32 +449,70 @@ print(f"poll 1: HPACK saves {1 - sizes[0][2] / sizes[0][1]:.0%} (Huffman coding 
 # ## Exercises
 
 # %% [markdown]
-# **Exercise 1.1.** The capture `data/captures/sse.pcap` comes from notebook 02: a client
-# reading a stream of Server-Sent Events, whose connection the server cut in the middle. How
-# many TCP three-way handshakes does it contain? Count them from `sse_packets`.
+# **Exercise 1.1** (diagnose a broken capture). A capture started by hand often starts late.
+# `late` below is the capture of section 3 as if it had been started a moment too late: it
+# begins with the request of the second connection. How many TCP three-way handshakes does it
+# show, and how many HTTP requests? Count them from `late`; answer with a pair
+# `(handshakes, requests)`.
 
 # %%
-sse_packets = capture.read_pcap(CAPTURES / "sse.pcap")
+second = connections[1]
+cut = next(i for i in second.packet_indexes if bytes(packets[i][TCP].payload).startswith(b"GET "))
+late = packets[cut:]
+print(f"{len(late)} packets, from packet {cut} of the whole capture on")
 
 # %% tags=["solution"]
-answer = sum(1 for packet in sse_packets
-             if packet[TCP].flags.S and not packet[TCP].flags.A)
+handshakes = sum(1 for packet in late if packet[TCP].flags.S and not packet[TCP].flags.A)
+requests = sum(1 for packet in late if bytes(packet[TCP].payload).startswith(b"GET "))
+answer = (handshakes, requests)
 
 # %%
-nb01.check_handshake_count(sse_packets, answer)
+nb01.check_late_capture(late, answer)
 
 # %% [markdown]
-# **Exercise 1.2.** Ten guests are fetched one after the other. Counting only round trips
-# (the time for a packet to go and its answer to come back), how many does that take over
-# HTTP/1.0, with a new connection per request, and over one HTTP/1.1 keep-alive connection?
-# Answer with a pair `(http10, keep_alive)`.
+# **Exercise 1.2** (predict, then run). Three requests pipelined on one connection again, but
+# now the *second* answer is the slow one:
+# `["/guests/1", f"/guests/2?delay_ms={SLOW_MS}", "/guests/3"]`. For each of the three answers,
+# predict whether it is complete "fast" (within a few milliseconds) or "slow" (after about
+# `SLOW_MS`). Write your prediction first; the check cell then runs the requests and compares.
 
 # %% tags=["solution"]
-requests = 10
-answer = (2 * requests, 1 + requests)
+prediction = ["fast", "slow", "slow"]
 
 # %%
-nb01.check_round_trips(10, answer)
+slow_second = ["/guests/1", f"/guests/2?delay_ms={SLOW_MS}", "/guests/3"]
+async with polling.serve(polling.EventSource(guests)) as server:
+    run = await polling_clients.fetch_keep_alive(server.port, slow_second, pipeline=True)
+nb01.check_pipeline_prediction(prediction, slow_second, run.finished)
+
+# %% [markdown]
+# **Exercise 1.3** (write a parser). On a keep-alive connection the answers arrive one after
+# the other in one stream of bytes, and only `Content-Length` says where a body ends and the
+# next response begins (HTTP/1.0 had it easy: the end of the connection was the end of the
+# answer). Write `split_responses(stream)`, which returns `(status, body)` for every response
+# in `stream`, the status as an int and the body as bytes. Read `Content-Length` yourself;
+# `http1.head_end(data)` (the index just after the empty line, or None) and
+# `http1.parse_response(head)` may help. Try it on what the server sent in section 4:
+
+# %%
+kept_stream = b"".join(data for side, data in log if side == "server")
+print(len(kept_stream), "bytes:", kept_stream[:60], "...")
+
+
+# %% tags=["solution"]
+def split_responses(stream: bytes) -> list[tuple[int, bytes]]:
+    answers = []
+    while stream:
+        end = http1.head_end(stream)
+        head = http1.parse_response(stream[:end])
+        length = int(head.headers.get("Content-Length", "0"))
+        answers.append((head.status, stream[end:end + length]))
+        stream = stream[end + length:]
+    return answers
+
+
+# %%
+nb01.check_split_responses(split_responses, kept_stream)
 
 # %% [markdown] tags=["navigation"]
 # [← 00 · Start here](00_start_here.ipynb) | [Contents](../README.md) | [02 · Polling, long polling, streaming →](02_polling_long_polling_streaming.ipynb)

@@ -23,8 +23,10 @@
 # - latency and overhead per message for each, and for a WebSocket on the same events;
 # - where the classic "871 bytes against 2" argument holds, and where it flatters WebSocket.
 #
-# **You need** notebook 01 (HTTP/1.1 requests and responses, keep-alive, HPACK).
-# **Time:** about 30 minutes.
+# **You need** notebook 01 (HTTP/1.1 requests and responses, keep-alive, HPACK), and
+# `asyncio.gather` from notebook 00. **Time:** about 40 minutes to read and run; the exercises
+# take another 30 to 45 (2.1 and 2.2 are small programs: set them as homework if short of
+# time).
 
 # %% [markdown] tags=["navigation"]
 # [← 01 · HTTP before WebSocket](01_http_before_websocket.ipynb) | [Contents](../README.md) | [03 · The opening handshake →](03_opening_handshake.ipynb)
@@ -33,6 +35,7 @@
 import asyncio
 import json
 import statistics
+import threading
 import time
 
 import matplotlib.pyplot as plt
@@ -62,6 +65,9 @@ RETRY_MS = 50  # the SSE reconnection delay the server asks for
 SETTLE = 0.01  # a moment for a client to read what was just sent
 DIALOGUE_MESSAGES = 3  # guests in each live dialogue
 RACE_MESSAGES = 8  # guests in the side-by-side measurement
+SLOWER_MESSAGES = 5  # guests in exercise 2.4's run
+HELD_CLIENTS = 100  # long polls held at once, to count the threads that hold them
+HELD_HOLD = 2.0  # their hold: longer than opening them all takes (news ends it at once)
 SEED = 2019  # the random intervals, repeatable
 CLIENTS = (1_000, 10_000, 100_000)  # the audiences of the classic table
 
@@ -169,9 +175,25 @@ print(f"\n{long.tally.requests} questions for {len(long.deliveries)} guests, "
 
 # %% [markdown]
 # The line "还没有，你再问一次吧" ("nothing yet, ask again") is ours: the article's dialogue
-# has no timeout, but its code does (jQuery's `error` callback asks again). A held request
-# must be answered before a proxy or the browser gives up on it, which is what `HOLD` is for;
-# notebook 08 meets the same problem again as the WebSocket heartbeat.
+# has no timeout, and its code meant to have one (its comment: when a request takes too long,
+# jQuery's `error` callback asks again). A held request must be answered before a proxy or the
+# browser gives up on it, which is what `HOLD` is for; notebook 08 meets the same problem
+# again as the WebSocket heartbeat.
+#
+# > **Errata** (article section 二.3, its long-polling code). The code does not run. In
+# > ```js
+# >     success:function(res) { ... }
+# >     //当请求时间过长（默认为60秒），就再次调用ajax长轮询
+# >     error:function(res){
+# >       $.ajax($getting);
+# >     }
+# > ```
+# > there is no comma between the `success` and `error` members of the object literal, a
+# > syntax error in every JavaScript engine, so the page runs none of its script; and once the
+# > comma is added, `$getting` is a name that was never defined (the object is `getting`), so
+# > the first timeout would throw a `ReferenceError` instead of asking again. (Also, jQuery's
+# > `$.ajax` has no timeout by default: the "60 seconds" of the comment is whatever the
+# > browser or a proxy allows.)
 #
 # > **Errata** (article section 二.3). The article describes long polling as "为某些数据设置过期
 # > 时间。当数据过期后才会向服务端发送请求" (data gets an expiry time and the client asks only
@@ -207,8 +229,10 @@ pictures.transcript(stream_log)
 #
 # `EventSource` in the browser (HTML Living Standard, section 9.2) does the forever iframe
 # properly: the response is `text/event-stream`, each event is a few `field: value` lines and a
-# blank line, and an event with an `id:` lets the browser resume. When the connection drops,
-# the browser waits `retry` milliseconds and reconnects with the header
+# blank line, and an event with an `id:` lets the browser resume. (A `data:` field may come
+# several times in one event, its lines joined by a line feed; a line that starts with a colon
+# is a comment, which servers send to keep a quiet connection alive.) When the connection
+# drops, the browser waits `retry` milliseconds and reconnects with the header
 # `Last-Event-ID: <the last id it saw>`; the server sends what was missed.
 #
 # Below, the server cuts every connection in the middle of the stream (`drop_connections`, as a
@@ -302,8 +326,9 @@ by_name = {report.technique: report for report in reports}
 short_latency = [d.latency for d in by_name["short polling"].deliveries]
 print(f"Short polling: mean latency {mean(short_latency) * 1000:.1f} ms over "
       f"{len(short_latency)} messages. Expected: about half the time between two questions "
-      f"(news arrives at a random moment between them), {POLL_INTERVAL / 2 * 1000:.1f} ms "
-      "and a little more, since each question also takes time.")
+      f"(news arrives at a random moment between them), about {POLL_INTERVAL / 2 * 1000:.1f} "
+      "ms; with so few messages the mean scatters around that, and each question also takes "
+      "a little time.")
 print(f"It asked {by_name['short polling'].tally.requests} times for {RACE_MESSAGES} messages; "
       f"long polling asked {by_name['long polling'].tally.requests} times.")
 for name in ("streaming", "SSE", "WebSocket"):
@@ -318,13 +343,72 @@ for name in ("streaming", "SSE", "WebSocket"):
 # message; the plot's overhead bars are the mean, setup included, the table's column the
 # median, which is the steady state.
 #
+# > **Errata** (article section 二.5, on all of these techniques: "非真正的实时技术" (not
+# > truly real-time) and "每次的HTTP请求和应答都带有完整HTTP头信息" (every request and
+# > response carries full HTTP headers)). Both hold for short and long polling. They do not
+# > hold for streaming, which the article files under the same heading (Comet, long polling
+# > plus streaming): its one response never ends, so its messages carry no headers at all,
+# > and they arrive as fast as the WebSocket's:
+
+# %%
+pictures.table([(name, f"{statistics.median(d.latency for d in by_name[name].deliveries) * 1000:.1f}",
+                 f"{statistics.median(d.overhead_bytes for d in by_name[name].deliveries[1:]):.0f}",
+                 by_name[name].tally.requests)
+                for name in ("long polling", "streaming", "SSE", "WebSocket")],
+               ["technique", "median latency (ms)", "overhead per later message (B)",
+                "HTTP requests in all"])
+
+# %% [markdown]
+# > The same section says Comet keeps "线程大部分时间处于挂起状态" (threads suspended most of the
+# > time), wasting server resources. That assumes a server with a thread per request, as the
+# > servers of the time had. A held request needs a thread only if the server gives each
+# > request one; an event-driven server holds it as a waiting coroutine. The server of this
+# > notebook is asyncio, one thread for all. Count the threads of this kernel while it holds
+# > `HELD_CLIENTS` long polls at once:
+
+# %%
+threads_before = threading.active_count()
+source = polling.EventSource(guests)
+async with polling.serve(source, hold=HELD_HOLD) as server:
+    clients = [asyncio.create_task(polling_clients.long_polling_client(server.port, 1))
+               for _ in range(HELD_CLIENTS)]
+    async with asyncio.timeout(5):
+        while source.waiting < HELD_CLIENTS:  # until the server holds every request
+            await asyncio.sleep(SETTLE)
+    threads_while_held = threading.active_count()
+    source.publish(guests[0])
+    answered = await asyncio.gather(*clients)
+print(f"{len(answered)} long polls held at once, then all answered by one publish; threads in "
+      f"this kernel: {threads_before} before, {threads_while_held} while they were held.")
+
+# %% [markdown]
+# What a held request does cost is what any open connection costs: a socket and its buffers
+# on the server, and a place in every proxy's and NAT's table on the way (the article's other
+# point, 网关的不可控性: an idle connection may be closed by any gateway). A WebSocket server
+# pays the same for each client it holds open; that is the price of a server that can speak
+# first, whatever the technique.
+#
 # ## 7. What the table leaves out: IP and TCP headers
 #
 # The bytes above are TCP payload. Every packet also carries an IP header and a TCP header,
 # and most data packets are answered by an ACK packet of headers alone. The stored captures of
 # the same techniques (`python -m wsteach capture --out data/captures`, scenarios
 # `short_polling`, `long_polling`, `streaming`, `sse`, `websocket_events`, each delivering
-# `scenarios.NEWS_COUNT` guests) show everything, connection setup and teardown included:
+# `scenarios.NEWS_COUNT` guests) show everything, connection setup and teardown included.
+# They were recorded with the timings of `wsteach.wire.scenarios`, which are meant to be this
+# notebook's; changing the parameter cell changes the live demos, not the stored captures:
+
+# %%
+capture_timings = [
+    ("news interval (s)", (MIN_INTERVAL, MAX_INTERVAL), scenarios.NEWS_INTERVAL),
+    ("poll interval (s)", POLL_INTERVAL, scenarios.POLL_INTERVAL),
+    ("long-poll hold (s)", HOLD, scenarios.HOLD),
+    ("SSE retry (ms)", RETRY_MS, scenarios.RETRY_MS),
+]
+pictures.table([(name, ours, theirs, "yes" if ours == theirs else
+                 "no: regenerate the captures to follow the parameter cell")
+                for name, ours, theirs in capture_timings],
+               ["timing", "parameter cell", "stored captures", "same?"])
 
 # %%
 CAPTURED = {"short polling": "short_polling", "long polling": "long_polling",
@@ -351,7 +435,7 @@ pictures.table(rows, ["technique", "TCP connections", "packets", "packets per me
 # %% [markdown]
 # ## 8. The classic table, recomputed
 #
-# Peter Lubbers and Frank Greco's "HTML5 WebSocket: A Quantum Leap in Scalability for the
+# Peter Lubbers and Frank Greco's "HTML5 Web Sockets: A Quantum Leap in Scalability for the
 # Web" made the case for WebSocket with one calculation: a polling request and its response
 # carried 871 bytes of HTTP headers, a WebSocket frame 2 bytes of framing; with every client
 # receiving one message a second, the bandwidth spent on overhead is:
@@ -377,16 +461,24 @@ pictures.table([(f"{clients:,}", f"{mbps(CLASSIC_POLL_BYTES, clients):.1f}",
 # For a WebSocket message: the frame header, read from the captured frames. For the "+ TCP/IP"
 # columns: the IP and TCP header bytes per poll and per message while each connection was
 # busy (from its first question, or first message, to its close), from the captures. And,
-# since the classic table predates it, a poll over HTTP/2: the same request and response
-# headers compressed with HPACK on a connection that already sent them once, in HEADERS frames,
-# plus a DATA frame for the body, each with its 9-byte frame header (its "+ TCP/IP" row
-# assumes the same packets as the HTTP/1.1 poll: the frames of a poll fit in them).
+# since the classic table predates it, a poll over HTTP/2: the headers of the second answered
+# poll of section 2 (its `:path` and `content-length` differ from the first's) compressed with
+# HPACK on a connection that already sent the first, in HEADERS frames, plus a DATA frame for
+# the body, each with its 9-byte frame header (its "+ TCP/IP" row assumes the same packets as
+# the HTTP/1.1 poll: the frames of a poll fit in them).
 
 # %%
-answered = next(index for index, (side, data) in enumerate(short_log)
-                if side == "server" and b" 200 " in data[:13])
-poll_request = short_log[answered - 1][1]
-poll_response_head = short_log[answered][1][:http1.head_end(short_log[answered][1])]
+answered = [index for index, (side, data) in enumerate(short_log)
+            if side == "server" and b" 200 " in data[:13]]
+
+
+def poll_heads(index: int) -> tuple[bytes, bytes]:
+    """The request and the response head of the exchange whose answer is short_log[index]."""
+    answer = short_log[index][1]
+    return short_log[index - 1][1], answer[:http1.head_end(answer)]
+
+
+poll_request, poll_response_head = poll_heads(answered[0])
 poll_bytes = len(poll_request) + len(poll_response_head)
 
 frames = capture.websocket_frames(CAPTURES / "websocket_events.pcap")
@@ -409,17 +501,27 @@ closing = next(frame.packet_index for frame in frames if frame.opcode == Opcode.
 frame_tcpip = tcpip_per_exchange(captured["WebSocket"], [f.packet_index for f in texts], closing)
 
 HTTP2_FRAME_HEADER = 9
-request = http1.parse_request(poll_request)
-response = http1.parse_response(poll_response_head)
-request_headers = [(":method", request.method), (":scheme", "http"),
-                   (":authority", request.headers.get("Host")), (":path", request.target)]
-response_headers = [(":status", str(response.status)),
-                    *((name.lower(), value) for name, value in response.headers.items())]
+
+
+def as_http2_fields(request_head: bytes, response_head: bytes) -> tuple[list, list]:
+    """The header fields of a poll as HTTP/2 sends them: pseudo-headers, lowercase names."""
+    request = http1.parse_request(request_head)
+    response = http1.parse_response(response_head)
+    return ([(":method", request.method), (":scheme", "http"),
+             (":authority", request.headers.get("Host")), (":path", request.target)],
+            [(":status", str(response.status)),
+             *((name.lower(), value) for name, value in response.headers.items())])
+
+
 request_encoder, response_encoder = Encoder(), Encoder()  # one HTTP/2 connection, both ways
-request_encoder.encode(request_headers)  # the first poll fills the tables...
-response_encoder.encode(response_headers)
-http2_bytes = (len(request_encoder.encode(request_headers))  # ...so the next costs this much
-               + len(response_encoder.encode(response_headers)) + 3 * HTTP2_FRAME_HEADER)
+first_request, first_response = as_http2_fields(poll_request, poll_response_head)
+request_encoder.encode(first_request)  # the first poll fills the tables...
+response_encoder.encode(first_response)
+next_request, next_response = as_http2_fields(*poll_heads(answered[1]))
+http2_bytes = (len(request_encoder.encode(next_request))  # ...so the next costs this much
+               + len(response_encoder.encode(next_response)) + 3 * HTTP2_FRAME_HEADER)
+print("the two polls:", first_request[-1], first_response[-1], "then", next_request[-1],
+      next_response[-1])
 
 columns = {
     "classic polling": CLASSIC_POLL_BYTES,
@@ -509,11 +611,13 @@ print(f"polling costs {CLASSIC_POLL_BYTES / CLASSIC_FRAME_BYTES:.0f} times WebSo
 # ## Exercises
 
 # %% [markdown]
-# **Exercise 2.1.** Write the heart of a long-poll server: `long_poll_answer(source, after,
-# hold)` returns the bytes of the response to `GET /long-poll?after=<after>`. Wait for news
-# with `await source.wait_after(after, hold)`; with news, answer `200 OK` with a JSON list of
-# the message bodies; when `hold` seconds pass without news, answer `204 No Content` (no body,
-# no `Content-Length`). Build the bytes with `http1.build_response`.
+# **Exercise 2.1** (write a server's answer). Write the heart of a long-poll server:
+# `long_poll_answer(source, after, hold)` returns the bytes of the response to
+# `GET /long-poll?after=<after>`. Wait for news with `await source.wait_after(after, hold)`;
+# with news, answer `200 OK` with `Content-Type: application/json` and a JSON list of the
+# message bodies (each `message.body` is already JSON); when `hold` seconds pass without news,
+# answer `204 No Content` (no body, no `Content-Length`). Build the bytes with
+# `http1.build_response`. The check runs your function against an event source of its own.
 
 # %% tags=["solution"]
 async def long_poll_answer(source: polling.EventSource, after: int, hold: float) -> bytes:
@@ -528,15 +632,89 @@ async def long_poll_answer(source: polling.EventSource, after: int, hold: float)
 await nb02.check_long_poll_answer(long_poll_answer)
 
 # %% [markdown]
-# **Exercise 2.2.** From the bytes of one poll measured in this notebook (`poll_bytes`: the
-# request and the response head), compute the overhead bandwidth of 50,000 clients that each
-# poll once a second, in the classic table's unit (megabits of 2**20 bits per second).
+# **Exercise 2.2** (write a decoder). Write `sse_events(text)`, which reads a
+# `text/event-stream` body as a browser's `EventSource` does and returns, for every event it
+# would dispatch, the pair `(last event id, data)`. The rules (HTML Living Standard, section
+# 9.2.6):
+#
+# - lines end in `\n` or `\r\n`; a blank line ends an event;
+# - `name: value` sets a field: drop one space after the colon if there is one;
+#   a line starting with `:` is a comment;
+# - `data` may come several times: the values are joined with `\n`;
+# - `id` sets the last event id, which stays for the following events until another `id`
+#   (it starts as `''`);
+# - an event with no `data` is not dispatched, nor is one whose blank line has not come yet.
+#
+# Section 5's stream, for a first try: `sse_events("retry: 50\n\nid: 1\ndata: hello\n\n")`
+# gives `[("1", "hello")]`.
 
 # %% tags=["solution"]
-answer = poll_bytes * 50_000 * 8 / 2**20
+def sse_events(text: str) -> list[tuple[str, str]]:
+    events, data, last_id = [], [], ""
+    *lines, _unfinished = text.replace("\r\n", "\n").split("\n")
+    for line in lines:
+        if line == "":
+            if data:
+                events.append((last_id, "\n".join(data)))
+            data = []
+        elif not line.startswith(":"):
+            name, _, value = line.partition(":")
+            value = value.removeprefix(" ")
+            if name == "data":
+                data.append(value)
+            elif name == "id":
+                last_id = value
+    return events
+
 
 # %%
-nb02.check_polling_mbps(poll_bytes, 50_000, answer)
+nb02.check_event_stream_parser(sse_events)
+
+# %% [markdown]
+# **Exercise 2.3** (read a measured table). Look at the race table of section 6, its column
+# "HTTP requests". Suppose the news came much less often: a guest every 10 seconds instead of
+# every 2 to 7. For which techniques would the number of HTTP requests *per message* rise?
+# Answer with a set of names as the table writes them.
+
+# %% tags=["solution"]
+answer = {"short polling", "long polling"}
+
+# %%
+nb02.check_rarer_news(answer, {report.technique: (report.tally.requests, len(report.deliveries))
+                               for report in reports})
+
+# %% [markdown]
+# **Exercise 2.4** (predict, then run). In the race, short polling asked every
+# `POLL_INTERVAL` (25 ms) and its mean latency was a little over half of that. Predict its mean
+# latency in milliseconds if it asked four times less often, every `4 * POLL_INTERVAL`. The
+# check cell then runs it on `SLOWER_MESSAGES` new guests.
+
+# %% tags=["solution"]
+prediction_ms = 4 * POLL_INTERVAL / 2 * 1000
+
+# %%
+source = polling.EventSource(guests, MIN_INTERVAL, MAX_INTERVAL, seed=SEED)
+async with polling.serve(source) as server:
+    slower, _ = await asyncio.gather(
+        polling_clients.short_polling_client(server.port, SLOWER_MESSAGES, 4 * POLL_INTERVAL),
+        source.produce(SLOWER_MESSAGES))
+slower_ms = mean(d.latency for d in slower.deliveries) * 1000
+nb02.check_latency_prediction(prediction_ms, 4 * POLL_INTERVAL, POLL_INTERVAL, slower_ms)
+
+# %% [markdown]
+# **Exercise 2.5** (discuss). The article lists, as a drawback of Comet, that the server keeps
+# threads suspended most of the time. Section 6 held `HELD_CLIENTS` requests with one thread.
+# So what *does* a held request cost a server, and does a WebSocket server pay less?
+
+# %% [markdown] tags=["solution"]
+# *Model answer.* A held request costs what any open TCP connection costs: a socket (a file
+# descriptor, with its limit per process), kernel buffers, the server's state for it (here a
+# coroutine waiting on an `asyncio.Event`, a few kilobytes), and an entry in every NAT and proxy
+# on the path, which may drop it when idle. A thread per request is a design choice of older
+# servers (a thread's stack costs far more than a coroutine). A WebSocket server holds one
+# connection per client too, so it pays the same for being able to speak first; what it saves
+# is the request and response heads of every message, and the gap in which long polling has no
+# request open (between an answer and the next question).
 
 # %% [markdown] tags=["navigation"]
 # [← 01 · HTTP before WebSocket](01_http_before_websocket.ipynb) | [Contents](../README.md) | [03 · The opening handshake →](03_opening_handshake.ipynb)

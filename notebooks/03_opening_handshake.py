@@ -9,19 +9,29 @@
 # %% [markdown]
 # # 03 · The opening handshake: from an HTTP request to a WebSocket
 #
-# Every WebSocket starts as an ordinary HTTP/1.1 request. The client asks to *upgrade* the
-# connection, and a server that agrees answers `101 Switching Protocols` with one computed
+# RFC 6455's WebSocket starts as an ordinary HTTP/1.1 request. The client asks to *upgrade*
+# the connection, and a server that agrees answers `101 Switching Protocols` with one computed
 # header, `Sec-WebSocket-Accept`. From then on the same TCP connection carries frames.
+#
+# That is how every browser opens a WebSocket over HTTP/1.1, and what this notebook takes
+# apart. Over HTTP/2 and HTTP/3 the same WebSocket starts differently (RFC 8441 and RFC 9220):
+# once the server has announced `SETTINGS_ENABLE_CONNECT_PROTOCOL`, the client opens one
+# stream with an *extended CONNECT* request (`:method: CONNECT`, `:protocol: websocket`), the
+# server answers `200`, and that stream carries the frames; there is no `Upgrade`, no key and
+# no accept, since a stream of HTTP/2 cannot be anything else by accident. The frames
+# (notebooks 04 to 07) are the same either way.
 #
 # **You will learn** how to type an Upgrade request by hand on a raw TCP socket and read the
 # 101 that comes back; how `Sec-WebSocket-Accept` is computed, with SHA-1 and base64 done step
 # by step (padding, the message schedule, the 80 rounds, the 6-bit groups); why the key and
 # the accept exist (not for security); what servers answer to broken handshakes (400, 403,
-# 426) and what a client does with a wrong accept; and three mistakes in the article this
-# series grew from.
+# 426) and what a client does with a wrong accept; how client and server agree on a
+# subprotocol (`Sec-WebSocket-Protocol`); and three mistakes in the article this series grew
+# from.
 #
 # **You need** Python and a little HTTP; notebooks 01 (HTTP before WebSocket) and 02 (polling)
-# help. **Time:** about 40 minutes.
+# help. **Time:** about 60 minutes, exercises included; 20 minutes less if you skim the
+# optional SHA-1 internals (sections 3.2 to 3.4).
 
 # %% [markdown] tags=["navigation"]
 # [← 02 · Polling, long polling, streaming](02_polling_long_polling_streaming.ipynb) | [Contents](../README.md) | [04 · Frame layout →](04_frame_layout.ipynb)
@@ -36,7 +46,8 @@ HOST = "127.0.0.1"  # loopback only: every server in this notebook binds port 0 
 READ_TIMEOUT = 2.0  # seconds to wait for a server's answer before giving up
 ALLOWED_ORIGIN = "http://127.0.0.1"  # the only Origin our server accepts in section 7
 OTHER_ORIGIN = "http://evil.example"  # an Origin it refuses
-STORED_SESSION = CAPTURES / "websocket_session.pcap"  # a real session, read in section 8
+SERVER_SUBPROTOCOLS = ["chat.v2", "chat"]  # what the servers of section 8 speak, preferred first
+STORED_SESSION = CAPTURES / "websocket_session.pcap"  # a real session, read in section 9
 ZOOM_ROUNDS = 8  # SHA-1 rounds shown enlarged in the picture of section 3.3
 
 # Quoted from RFC 6455 section 1.3 (its worked example):
@@ -63,8 +74,8 @@ ARTICLE_DIGEST = bytes.fromhex("b37a4f2cc0624f1690f64606cf385945b2bec4ea")  # it
 # - `Sec-WebSocket-Version: 13`: the only version RFC 6455 defines.
 #
 # The article's request also had `Sec-WebSocket-Protocol` (a subprotocol such as `chat`); it
-# is optional and left out here. Edit the bytes and run the next cells again to see what
-# changes.
+# is optional, and section 8 negotiates one. Edit the bytes and run the next cells again to see
+# what changes.
 
 # %%
 REQUEST_TEMPLATE = (
@@ -192,23 +203,30 @@ print(f"The server's Sec-WebSocket-Accept:  {server_accept}")
 # are about to). Authentication and privacy are the job of TLS (`wss://`) and of the
 # application. What the pair does prove:
 #
-# 1. **The server speaks WebSocket** (RFC 6455 sections 1.3 and 11.3.1). Only a server that
-#    read the key and knows the protocol's fixed GUID can answer with the right value. A plain
-#    HTTP server that ignores `Upgrade`, or some other service listening on the port, will
-#    not, and the client stops before sending frames into something that would read them as
-#    garbage.
+# 1. **The server speaks WebSocket** (RFC 6455 section 1.6: the protocol "is intended to fail
+#    to establish a connection with servers of pre-existing protocols like SMTP and HTTP";
+#    section 4.1: the client checks the accept). Only a server that read the key and knows the
+#    protocol's fixed GUID can answer with the right value. A plain HTTP server that ignores
+#    `Upgrade`, or some other service listening on the port, will not, and the client stops
+#    before sending frames into something that would read them as garbage.
 # 2. **This answer belongs to this request.** The key is fresh each time. A cache or proxy that
 #    does not understand `Upgrade` and replays a response it stored earlier replays an old
 #    accept, which does not match the new key.
-# 3. Related: headers starting with `Sec-` cannot be set by a web page's scripts (`fetch` and
-#    `XMLHttpRequest` refuse them: the Fetch standard lists them as forbidden), so a page
-#    cannot dress up an ordinary HTTP request as a WebSocket handshake, and an HTTP client
-#    abused that way cannot reach a WebSocket server. Only the browser's own WebSocket code
-#    sends them.
+# 3. **The client speaks WebSocket** (RFC 6455 sections 1.3, 1.6 and 11.3.1: the server must
+#    not "accept connections from non-WebSocket clients (e.g., HTTP clients) that are being
+#    abused to send data to unsuspecting WebSocket servers"). Headers starting with `Sec-`
+#    cannot be set by a web page's scripts (`fetch` and `XMLHttpRequest` refuse them: the
+#    Fetch standard lists them as forbidden), so a page cannot dress up an ordinary HTTP
+#    request, or a form, as a WebSocket handshake. Only the browser's own WebSocket code sends
+#    them.
 #
 # The recipe (RFC 6455 section 4.2.2): append the fixed GUID
 # `258EAFA5-E914-47DA-95CA-C5AB0DC85B11` to the key, hash with SHA-1, and base64-encode the
-# 20-byte digest.
+# 20-byte digest. A **GUID** (globally unique identifier, also called a UUID, RFC 9562) is a
+# 128-bit number written as 32 hex digits in five groups; anyone can make a fresh one that,
+# for all practical purposes, nobody else has. RFC 6455's authors made this one once and wrote
+# it into the protocol: a server that has never heard of WebSocket cannot produce an accept by
+# chance.
 
 # %% [markdown]
 # ## 3. SHA-1 by hand
@@ -216,6 +234,11 @@ print(f"The server's Sec-WebSocket-Accept:  {server_accept}")
 # `wsteach.sha1` implements SHA-1 (RFC 3174) one step per function so that we can look at each
 # step. We hash the key we sent in section 1, so that at the end we can compare with the real
 # server's answer.
+#
+# > **Optional, skip if short of time.** Sections 3.2 to 3.4 open SHA-1 up: the message
+# > schedule, the 80 rounds and the picture of their bits. Nothing later depends on reading
+# > them (run their cells all the same: later cells use the digest they compute). The thread of
+# > the handshake goes on in section 4, base64, and section 5, where the accept is checked.
 #
 # ### 3.1 The message and its padding
 #
@@ -579,13 +602,17 @@ def with_origin(request: bytes, origin: str) -> bytes:
     return request.replace(b"\r\n\r\n", f"\r\nOrigin: {origin}\r\n\r\n".encode("ascii"))
 
 
+VERSION_CHANGE, NO_CONNECTION = "Sec-WebSocket-Version: 8", "no Connection: Upgrade line"
+
+
 def variants(port: int) -> list[tuple[str, bytes]]:
     good = with_origin(REQUEST_TEMPLATE % (port, key.encode("ascii")), ALLOWED_ORIGIN)
     return [
         ("nothing (as typed, Origin allowed)", good),
-        ("Sec-WebSocket-Version: 8", good.replace(b"Version: 13", b"Version: 8")),
+        (VERSION_CHANGE, good.replace(b"Version: 13", b"Version: 8")),
         ("no Sec-WebSocket-Key line",
          good.replace(b"Sec-WebSocket-Key: " + key.encode("ascii") + b"\r\n", b"")),
+        (NO_CONNECTION, good.replace(b"Connection: Upgrade\r\n", b"")),
         (f"Origin: {OTHER_ORIGIN}",
          good.replace(ALLOWED_ORIGIN.encode(), OTHER_ORIGIN.encode())),
         ("the article's key", good.replace(key.encode("ascii"), ARTICLE_KEY.encode("ascii"))),
@@ -602,36 +629,78 @@ async with websockets_serve(wait_for_close, HOST, 0, compression=None,
     for change, request in variants(port):
         answers[change].append(await send_request(port, request))
 
-failure_rows = []
-for change, ((our_head, our_body), (their_head, _)) in answers.items():
-    our_response = http1.parse_response(our_head)
-    failure_rows.append((change, status_line(our_head),
-                         our_response.headers.get("Sec-WebSocket-Version", "-"),
-                         our_body.decode().strip() or "-", status_line(their_head)))
+def first_line(body: bytes) -> str:
+    """The reason a server gives in its body, without the websockets library's preamble."""
+    line = body.decode().strip().split("\n")[0]
+    return line.removeprefix("Failed to open a WebSocket connection: ") or "-"
+
+
+failure_rows = [(change, status_line(our_head), first_line(our_body), status_line(their_head),
+                 first_line(their_body))
+                for change, ((our_head, our_body), (their_head, their_body)) in answers.items()]
 pictures.table(failure_rows,
-           ["what changed", "our server", "its Sec-WebSocket-Version", "its reason (body)",
-            "websockets"],
-           [pictures.OK_COLOUR if " 101 " in row[1] else pictures.PROBLEM_COLOUR for row in failure_rows])
+               ["what changed", "our server", "its reason (body)", "websockets",
+                "its reason (body)"],
+               [pictures.OK_COLOUR if " 101 " in row[1] else pictures.PROBLEM_COLOUR
+                for row in failure_rows])
 
 # %% [markdown]
-# - **426 Upgrade Required** for a version other than 13, with a `Sec-WebSocket-Version: 13`
-#   header that tells the client which version to retry with (RFC 6455 sections 4.2.2 and
-#   4.4). Look at the last column: the `websockets` library answers 400 instead and sends no
-#   version header. The RFC only says "such as 426" for the status, but the header is
-#   required, so a client of that server cannot learn which version to use.
+# - A **version other than 13**: RFC 6455 section 4.2.2 asks for "an appropriate HTTP error
+#   code (such as 426 Upgrade Required) and a `Sec-WebSocket-Version` header field indicating
+#   the version(s) the server is capable of understanding". Our server answers 426; the
+#   `websockets` library answers 400, which is just as right: section 4.4's own example of
+#   version negotiation answers `HTTP/1.1 400 Bad Request` with
+#   `Sec-WebSocket-Version: 13, 8, 7`. The headers, side by side, are below.
 # - **400 Bad Request** for a missing or malformed key.
+# - **No `Connection: Upgrade`**: our server answers 400 (not a WebSocket request);
+#   `websockets` answers 426, HTTP's way of saying "this resource is only served over another
+#   protocol", which is what a browser that opens a WebSocket URL as a page gets.
 # - **403 Forbidden** for an Origin the server does not serve. Browsers always send `Origin`;
 #   other clients may send anything, so this protects users' browsers, not the server.
 #
+# A 426 has a rule of its own: "The server MUST send an Upgrade header field in a 426
+# response" (RFC 9110 section 15.5.22), naming the protocol to switch to, and whoever sends
+# `Upgrade` must also list `upgrade` in `Connection` (section 7.8). Here are the answers to a
+# wrong version and to a missing `Connection: Upgrade`, header by header:
+
+# %%
+compared = {"our server, version 8": answers[VERSION_CHANGE][0][0],
+            "websockets, version 8": answers[VERSION_CHANGE][1][0],
+            "websockets, no Connection: Upgrade": answers[NO_CONNECTION][1][0]}
+parsed_answers = {name: http1.parse_response(head) for name, head in compared.items()}
+header_names = list(dict.fromkeys(name for response in parsed_answers.values()
+                                  for name, _ in response.headers))
+pictures.table([("status", *(f"{r.status} {r.reason}" for r in parsed_answers.values())),
+                *((name, *(r.headers.get(name, "-") for r in parsed_answers.values()))
+                  for name in header_names)],
+               ["header", *compared])
+
+# %%
+their_version = parsed_answers["websockets, version 8"].headers.get("Sec-WebSocket-Version")
+their_426 = parsed_answers["websockets, no Connection: Upgrade"].headers
+our_426 = parsed_answers["our server, version 8"].headers
+print("Our 426: Upgrade", our_426.tokens("Upgrade"), "and Connection", our_426.tokens("Connection"))
+print("websockets' 426: Upgrade", their_426.tokens("Upgrade"), "and Connection",
+      their_426.tokens("Connection"), "(RFC 9110 section 7.8 wants 'upgrade' there too)")
+print("websockets' answer to version 8",
+      f"names the version it speaks: {their_version}" if their_version else
+      "names no version at all: it has no Sec-WebSocket-Version header, which RFC 6455 "
+      "section 4.2.2 asks for, so its client cannot learn which version to retry with.")
+
+# %% [markdown]
 # Our server's bodies come from `HandshakeError.reason`; the `websockets` bodies say much the
-# same (print `answers` to read them).
+# same in their own words (the last column of the first table).
 
 # %% [markdown]
 # ### What a client does with a wrong accept
 #
 # The client checks the answer too (RFC 6455 section 4.1): status 101, `Upgrade` and
 # `Connection`, and `Sec-WebSocket-Accept` equal to what it computes itself. If anything is
-# off, it must *fail the connection* and never send a frame. First with the package's
+# off, it must *fail the WebSocket connection*. That is a defined term of the RFC (section
+# 7.1.7): close the TCP connection (sending a close frame first if the WebSocket was already
+# open) and report the failure to the application. During the handshake nothing is open yet,
+# so the client drops TCP without sending a single frame, and the application sees an
+# error. First with the package's
 # `validate_response`, on the real 101 from section 1: untouched, then with its accept replaced
 # by the one the article's GUID gives.
 
@@ -694,7 +763,105 @@ print("Both clients refused the connection; neither sent a single frame.")
 # browser tests drive Chromium separately.)
 
 # %% [markdown]
-# ## 8. The handshake in a real capture
+# ## 8. Subprotocols: agreeing on what the messages mean
+#
+# A WebSocket carries messages; what they mean is up to the application. When a server speaks
+# more than one such application protocol (or several versions of one), the client says which
+# it can speak, in order of preference: `Sec-WebSocket-Protocol: chat, chat.v2` (RFC 6455
+# section 4.1). The server picks one it speaks and names it in its 101 (section 4.2.2); if it
+# speaks none of them, it answers without the header, or refuses the handshake. Names are
+# tokens compared case-sensitively (RFC 7936) and are registered with IANA: `mqtt`, `wamp`,
+# `graphql-ws`, or `v1.kernel.websocket.jupyter.org`, which JupyterLab's WebSocket to this
+# notebook's kernel uses. The article's request offered `chat, superchat`.
+#
+# First by hand: our server (`wsteach.aio.serve(..., subprotocols=SERVER_SUBPROTOCOLS)`) gets
+# the hand-typed request with one more line.
+
+# %%
+offer_line = b"Sec-WebSocket-Protocol: chat, chat.v2\r\n\r\n"
+async with aio.serve(wait_for_close, HOST, 0, subprotocols=SERVER_SUBPROTOCOLS) as our_server:
+    offering = (REQUEST_TEMPLATE % (our_server.port, key.encode("ascii"))).replace(
+        b"\r\n\r\n", b"\r\n" + offer_line)
+    head, _ = await send_request(our_server.port, offering)
+print(offering.decode("ascii"))
+print(head.decode("latin-1"))
+
+# %% [markdown]
+# The client preferred `chat`, the server `chat.v2`; both are on both lists, and the server
+# chose its own favourite, as the RFC lets it. Now several offers, each made by a real client
+# to a server of its own library: our client to our server, and the `websockets` client to a
+# `websockets` server speaking the same subprotocols.
+
+# %%
+from websockets.exceptions import InvalidStatus
+
+OFFERS = [["chat"], ["chat", "chat.v2"], ["superchat"], []]
+
+
+async def negotiate(connect, uri: str, offer: list[str]) -> str:
+    """What the client ended up with: the subprotocol, none, or the server's refusal."""
+    offering = {"subprotocols": offer} if offer else {}  # no offer: no header at all
+    try:
+        async with connect(uri, **offering, open_timeout=READ_TIMEOUT) as websocket:
+            return websocket.subprotocol or "none (101 without the header)"
+    except InvalidStatus as refusal:
+        reason = first_line(bytes(refusal.response.body))
+        return f"refused: {refusal.response.status_code} ({reason})"
+    except handshake.HandshakeError as refusal:
+        return f"refused: {refusal.reason}"
+
+
+negotiated = []
+async with (aio.serve(wait_for_close, HOST, 0, subprotocols=SERVER_SUBPROTOCOLS) as our_server,
+            websockets_serve(wait_for_close, HOST, 0, compression=None,
+                             subprotocols=SERVER_SUBPROTOCOLS) as ws_server):
+    our_uri = f"ws://{HOST}:{our_server.port}/chat"
+    their_uri = f"ws://{HOST}:{ws_server.sockets[0].getsockname()[1]}/chat"
+    for offer in OFFERS:
+        negotiated.append((", ".join(offer) or "(no header)",
+                           await negotiate(aio.connect, our_uri, offer),
+                           await negotiate(websockets_connect, their_uri, offer)))
+pictures.table(negotiated, ["the client offers", "wsteach: client and server",
+                            "websockets: client and server"])
+
+# %% [markdown]
+# Where the offers overlap the two libraries agree, and both prefer the server's order. Where
+# they do not, they part: our server goes on without a subprotocol (the client may then close
+# if it cannot live without one), while a `websockets` server given `subprotocols` refuses
+# every client that offers none of them, with 400. Both are allowed: the RFC leaves it to the
+# server.
+#
+# One thing is not allowed: a server must not choose a subprotocol the client did not offer,
+# and a client that gets one must fail the connection (section 4.1). A server that answers
+# every handshake with `superchat`, its accept otherwise right:
+
+# %%
+async def pushy_server(reader, writer):
+    """Answer every Upgrade with a correct accept and a subprotocol nobody asked for."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    client_key = http1.parse_request(head).headers.get("Sec-WebSocket-Key")
+    writer.write(http1.build_response(101, "Switching Protocols", [
+        ("Upgrade", "websocket"), ("Connection", "Upgrade"),
+        ("Sec-WebSocket-Accept", handshake.accept_key(client_key)),
+        ("Sec-WebSocket-Protocol", "superchat")]))
+    await writer.drain()
+    writer.close()
+
+
+refusals = []
+raw_server = await asyncio.start_server(pushy_server, HOST, 0)
+async with raw_server:
+    uri = f"ws://{HOST}:{raw_server.sockets[0].getsockname()[1]}/chat"
+    for name, client in [("websockets", websockets_connect), ("wsteach.aio", aio.connect)]:
+        try:
+            async with client(uri, subprotocols=["chat"], open_timeout=READ_TIMEOUT):
+                raise AssertionError(f"the {name} client accepted a subprotocol it never offered")
+        except (InvalidHandshake, handshake.HandshakeError) as error:
+            refusals.append((name, type(error).__name__, str(error)))
+pictures.table(refusals, ["client (offered chat)", "exception", "message"])
+
+# %% [markdown]
+# ## 9. The handshake in a real capture
 #
 # `data/captures/websocket_session.pcap` holds a session between the package's client and
 # server, captured with scapy (notebook 06 walks through all of it). Its first bytes in each
@@ -723,9 +890,11 @@ print("The captured server answered base64(sha1(key + GUID)), as everyone here c
 # %% [markdown]
 # ## Summary
 #
-# - The opening handshake is one HTTP/1.1 GET with `Upgrade: websocket`, `Connection: Upgrade`,
-#   a fresh `Sec-WebSocket-Key` and `Sec-WebSocket-Version: 13`, answered by
-#   `101 Switching Protocols`. After the 101 the same TCP connection carries frames.
+# - Over HTTP/1.1 the opening handshake is one GET with `Upgrade: websocket`,
+#   `Connection: Upgrade`, a fresh `Sec-WebSocket-Key` and `Sec-WebSocket-Version: 13`,
+#   answered by `101 Switching Protocols`; after the 101 the same TCP connection carries
+#   frames. Over HTTP/2 and HTTP/3 a WebSocket is one stream opened by an extended CONNECT
+#   instead (RFC 8441, RFC 9220), with no key and no accept.
 # - `Sec-WebSocket-Accept = base64(sha1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))`: the key
 #   as text, the GUID without any space, the raw 20-byte digest, standard base64: 28 characters.
 # - SHA-1 pads key + GUID (60 bytes) to two 64-byte blocks, expands each block to 80 words and
@@ -733,41 +902,76 @@ print("The captured server answered base64(sha1(key + GUID)), as everyone here c
 #   groups.
 # - The accept proves the server understood *this* WebSocket request (not a plain HTTP server,
 #   not a replayed cached response). It is a hash, not encryption, and gives no security.
-# - Servers refuse bad handshakes with 400 (malformed), 403 (Origin), 426 plus
-#   `Sec-WebSocket-Version: 13` (version); clients refuse a wrong accept before any frame.
+# - Servers refuse bad handshakes with 400 (malformed) and 403 (Origin); a wrong version gets
+#   426 (ours) or 400 (`websockets`, as RFC 6455's own example), which should carry
+#   `Sec-WebSocket-Version: 13` (`websockets` leaves it out); a 426 must also carry
+#   `Upgrade: websocket`. Clients refuse a wrong accept before any frame.
+# - `Sec-WebSocket-Protocol`: the client offers subprotocols, the server picks one it speaks
+#   or none; a client fails the connection if the server picks one it never offered.
 # - The article's mask has a trailing space and its example key lost its first character; the
 #   answer it prints belongs to RFC 6455's key.
 #
 # ## Exercises
 #
-# **Exercise 3.1.** Compute the `Sec-WebSocket-Accept` a server must answer to this key. Use
-# `hashlib` and `base64` (or `wsteach.sha1`), not `accept_key`.
-
-# %%
-exercise_key = handshake.generate_key()
-print(exercise_key)
+# **Exercise 3.1** (write it). Write `my_accept(key)`, the `Sec-WebSocket-Accept` a server must
+# answer to `key`, with `hashlib` and `base64` (not `accept_key`). The check tries it on RFC
+# 6455's key and on fresh ones.
 
 # %% tags=["solution"]
-answer_accept = base64.b64encode(
-    hashlib.sha1((exercise_key + handshake.GUID).encode("ascii")).digest()).decode("ascii")
+def my_accept(key: str) -> str:
+    digest = hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode("ascii")).digest()
+    return base64.b64encode(digest).decode("ascii")
+
 
 # %%
 from wsteach.exercises import nb03
 
-nb03.check_accept_key(exercise_key, answer_accept)
+nb03.check_accept_function(my_accept)
 
 # %% [markdown]
-# **Exercise 3.2.** Key and GUID together are 60 bytes. How many 512-bit blocks does SHA-1
-# process for them? Compute it from the padding rule, without calling `sha1.pad`.
-
-# %% tags=["solution"]
-answer_blocks = (len(message) + 1 + 8 + 63) // 64  # message, 0x80, 8-byte length; round up
+# **Exercise 3.2** (diagnose). Four servers answered the same key. Which answer would a client
+# accept? Set `accepted_by_client` to its letter (your `my_accept` tells you). Before you run
+# the check, guess what each of the other three servers got wrong: the check then says.
 
 # %%
-nb03.check_sha1_blocks(len(message), answer_blocks)
+exercise_key = handshake.generate_key()
+digest_of = hashlib.sha1((exercise_key + handshake.GUID).encode("ascii"))
+server_answers = {
+    "A": accept_by_hand(exercise_key, ARTICLE_MASK),
+    "B": base64.b64encode(hashlib.sha1(base64.b64decode(exercise_key)
+                                       + handshake.GUID.encode("ascii")).digest()).decode(),
+    "C": handshake.accept_key(exercise_key),
+    "D": base64.b64encode(digest_of.hexdigest().encode("ascii")).decode(),
+}
+pictures.table([(letter, value) for letter, value in server_answers.items()],
+               ["server", f"Sec-WebSocket-Accept for {exercise_key}"])
+
+# %% tags=["solution"]
+accepted_by_client = next(letter for letter, value in server_answers.items()
+                          if value == my_accept(exercise_key))
+
+# %%
+nb03.check_accepted_server(accepted_by_client, exercise_key, server_answers)
 
 # %% [markdown]
-# **Exercise 3.3.** Encode these bytes in base64 by hand: cut their bits into 6-bit groups and
+# **Exercise 3.3** (write a parser). Write the server's side of section 8:
+# `choose_subprotocol(offered, supported)`. `offered` is the list of the request's
+# `Sec-WebSocket-Protocol` values as they came (`http1.Headers.get_all` gives them: the header
+# may come more than once, and each value is a comma-separated list with optional spaces);
+# `supported` is the server's own list, preferred first. Return the first of `supported` that
+# the client offered, as our server and `websockets` do, or `None` when there is none.
+
+# %% tags=["solution"]
+def choose_subprotocol(offered: list[str], supported: list[str]) -> str | None:
+    names = {name.strip() for value in offered for name in value.split(",")}
+    return next((name for name in supported if name in names), None)
+
+
+# %%
+nb03.check_choose_subprotocol(choose_subprotocol)
+
+# %% [markdown]
+# **Exercise 3.4.** Encode these bytes in base64 by hand: cut their bits into 6-bit groups and
 # look each value up in `sha1.ALPHABET`. Do not call `base64` or `sha1.b64encode`.
 
 # %%
@@ -787,10 +991,14 @@ answer_base64 = characters + "=" * (-group_count % 4)
 nb03.check_base64_by_hand(exercise_bytes, answer_base64)
 
 # %% [markdown]
-# **Exercise 3.4.** A server refuses this request. Fix it (there are three mistakes) so that a
-# server would answer 101. The check tells you, one at a time, what a server would object to.
+# **Exercise 3.5.** This request is meant for the server at `ws://127.0.0.1:9001/chat`, and a
+# server refuses it. Fix it: there are four mistakes. A server objects to three of them and the
+# check names those one at a time; the fourth both servers of this notebook forgive, but RFC
+# 6455 section 4.1 does not. Once the check is happy, the cell sends your request to a real
+# server too.
 
 # %%
+EXERCISE_AUTHORITY = "127.0.0.1:9001"
 broken_request = (
     b"GET /chat HTTP/1.1\r\n"
     b"Host: 127.0.0.1\r\n"
@@ -803,31 +1011,59 @@ broken_request = (
 # %% tags=["solution"]
 fixed_request = (
     broken_request
+    .replace(b"Host: 127.0.0.1\r\n", b"Host: 127.0.0.1:9001\r\n")
     .replace(b"Upgrade: websocket\r\n", b"Upgrade: websocket\r\nConnection: Upgrade\r\n")
     .replace(b"Version: 8", b"Version: 13")
     .replace(b"\r\n\n", b"\r\n\r\n")
 )
 
 # %%
-nb03.check_upgrade_request(fixed_request)
-
+nb03.check_upgrade_request(fixed_request, EXERCISE_AUTHORITY)
+async with websockets_serve(wait_for_close, HOST, 0, compression=None) as ws_server:
+    head, body = await send_request(ws_server.sockets[0].getsockname()[1], fixed_request)
+print("and a real server, the websockets library, answers:", status_line(head))
 
 # %% [markdown]
-# And a real server agrees (or tells you what is still wrong):
+# **Exercise 3.6** (predict, then run). Each request below changes one thing in the request of
+# section 1. For each, predict whether our server and the `websockets` server switch (answer
+# 101): write `(our server switches, websockets switches)` as two booleans. The check cell
+# then sends every request to both servers and compares.
 
 # %%
-async with websockets_serve(wait_for_close, HOST, 0, compression=None) as ws_server:
-    try:
-        head, body = await send_request(ws_server.sockets[0].getsockname()[1], fixed_request)
-        print(status_line(head), body.decode().strip())
-    except TimeoutError:
-        print(f"No answer within {READ_TIMEOUT} s: the server is still waiting for the empty "
-              "line (CRLF CRLF) that ends the head.")
+def changed_requests(port: int) -> dict[str, bytes]:
+    good = REQUEST_TEMPLATE % (port, handshake.generate_key().encode("ascii"))
+    return {
+        "Upgrade: WebSocket": good.replace(b"Upgrade: websocket", b"Upgrade: WebSocket"),
+        "no Host line": good.replace(b"Host: 127.0.0.1:%d\r\n" % port, b""),
+        "Connection: keep-alive, Upgrade": good.replace(b"Connection: Upgrade",
+                                                        b"Connection: keep-alive, Upgrade"),
+        "Host without its port": good.replace(b"Host: 127.0.0.1:%d" % port, b"Host: 127.0.0.1"),
+        "a key of 19 bytes": good.replace(b"Sec-WebSocket-Key: ", b"Sec-WebSocket-Key: AAAA"),
+    }
 
-# %% [markdown]
-# **Exercise 3.5** (open). Change `Upgrade: websocket` to `Upgrade: WebSocket` in
-# `REQUEST_TEMPLATE` and run section 1 again. Does the server still switch? Which rule of HTTP
-# says so? And what happens if you leave out the `Host` line?
+
+print(*changed_requests(0), sep="\n")
+
+# %% tags=["solution"]
+prediction = {
+    "Upgrade: WebSocket": (True, True),
+    "no Host line": (False, True),
+    "Connection: keep-alive, Upgrade": (True, True),
+    "Host without its port": (True, True),
+    "a key of 19 bytes": (False, False),
+}
+
+# %%
+switched = {}
+async with (aio.serve(wait_for_close, HOST, 0) as our_server,
+            websockets_serve(wait_for_close, HOST, 0, compression=None) as ws_server):
+    their_port = ws_server.sockets[0].getsockname()[1]
+    ours, theirs = changed_requests(our_server.port), changed_requests(their_port)
+    for change in ours:
+        our_head, _ = await send_request(our_server.port, ours[change])
+        their_head, _ = await send_request(their_port, theirs[change])
+        switched[change] = (" 101 " in status_line(our_head), " 101 " in status_line(their_head))
+nb03.check_switch_predictions(prediction, switched)
 
 # %% [markdown] tags=["navigation"]
 # [← 02 · Polling, long polling, streaming](02_polling_long_polling_streaming.ipynb) | [Contents](../README.md) | [04 · Frame layout →](04_frame_layout.ipynb)

@@ -76,7 +76,7 @@ def stub(attempt, min_delay, factor, max_delay, rng):
     (off_by_one, "not attempt + 1"),
     (equal_jitter, "equal jitter"),
     (constant, "does not depend on rng"),
-    (42, "should be a function"),
+    (42, "the function itself"),
 ])
 def test_backoff_wrong_answers(function, hint):
     rejects(nb08.check_backoff, function, hint=hint)

@@ -24,6 +24,7 @@ from wsteach.handshake import HandshakeError
 RFC_KEY = "dGhlIHNhbXBsZSBub25jZQ=="  # RFC 6455 section 1.3
 RFC_ACCEPT = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
 VERSION_13 = ("Sec-WebSocket-Version", "13")
+UPGRADE = ("Upgrade", "websocket")
 
 GOOD = [
     ("Host", "server.example.com"),
@@ -173,7 +174,7 @@ def test_malformed_handshakes_are_400(headers, fragment):
 @pytest.mark.parametrize("version", ["8", "14", "13, 13", None])
 def test_another_version_is_426_naming_the_one_we_speak(version):
     error = expect_rejection(request(replace("Sec-WebSocket-Version", version)), 426, "must be 13")
-    assert error.headers == [VERSION_13]
+    assert error.headers == [VERSION_13, UPGRADE]  # a 426 names what to upgrade to (RFC 9110)
 
 
 @pytest.mark.parametrize(
@@ -225,18 +226,42 @@ def test_build_response_is_the_rfc_101():
 
 
 def test_build_rejection_explains_itself():
-    error = HandshakeError(426, "Sec-WebSocket-Version must be 13", [VERSION_13])
+    error = HandshakeError(426, "Sec-WebSocket-Version must be 13", [VERSION_13, UPGRADE])
     data = hs.build_rejection(error)
     end = http1.head_end(data)
     parsed = http1.parse_response(data[:end])
     assert (parsed.status, parsed.reason) == (426, "Upgrade Required")
     assert list(parsed.headers) == [
         ("Sec-WebSocket-Version", "13"),
+        ("Upgrade", "websocket"),
         ("Content-Type", "text/plain; charset=utf-8"),
-        ("Connection", "close"),
+        ("Connection", "Upgrade, close"),
         ("Content-Length", "33"),
     ]
     assert data[end:] == b"Sec-WebSocket-Version must be 13\n"
+
+
+def test_the_426_of_a_wrong_version_says_what_to_upgrade_to():
+    """RFC 9110 section 15.5.22: a 426 MUST carry Upgrade; section 7.8: whoever sends Upgrade
+    lists it in Connection too. RFC 6455 section 4.2.2: and the versions the server speaks."""
+    with pytest.raises(HandshakeError) as info:
+        hs.validate_request(request(replace("Sec-WebSocket-Version", "8")))
+    data = hs.build_rejection(info.value)
+    parsed = http1.parse_response(data[:http1.head_end(data)])
+    assert parsed.status == 426
+    assert parsed.headers.tokens("Upgrade") == ["websocket"]
+    assert parsed.headers.tokens("Connection") == ["upgrade", "close"]
+    assert parsed.headers.get("Sec-WebSocket-Version") == "13"
+
+
+def test_other_rejections_carry_no_upgrade():
+    with pytest.raises(HandshakeError) as info:
+        hs.validate_request(request(replace("Sec-WebSocket-Key", None)))
+    data = hs.build_rejection(info.value)
+    parsed = http1.parse_response(data[:http1.head_end(data)])
+    assert parsed.status == 400
+    assert "Upgrade" not in parsed.headers
+    assert parsed.headers.get("Connection") == "close"
 
 
 # ---- the client's checks ----
@@ -416,7 +441,7 @@ def test_wsproto_client_request_validates_and_accepts_our_101():
 def test_wsproto_client_reads_our_426_rejection():
     client = WSConnection(ConnectionType.CLIENT)
     client.send(wsp.Request(host="127.0.0.1", target="/"))
-    error = HandshakeError(426, "Sec-WebSocket-Version must be 13", [VERSION_13])
+    error = HandshakeError(426, "Sec-WebSocket-Version must be 13", [VERSION_13, UPGRADE])
     client.receive_data(hs.build_rejection(error))
     reject, *body = client.events()
     assert isinstance(reject, wsp.RejectConnection)

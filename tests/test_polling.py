@@ -90,6 +90,22 @@ def test_wait_after_returns_nothing_after_the_timeout_and_news_as_soon_as_it_com
     assert [message.id for message in news] == [1] and answered < 1
 
 
+def test_waiting_counts_the_callers_held_until_news():
+    async def scenario() -> list[int]:
+        events = source()
+        counts = [events.waiting]
+        held = [asyncio.create_task(events.wait_after(0, timeout=5)) for _ in range(3)]
+        await asyncio.sleep(0.01)
+        counts.append(events.waiting)
+        events.publish({"name": "Ada"})
+        await asyncio.gather(*held)
+        counts.append(events.waiting)
+        await events.wait_after(1, timeout=0.01)  # a timeout counts down too
+        return [*counts, events.waiting]
+
+    assert run(scenario()) == [0, 3, 0, 0]
+
+
 # ---- the bytes the server writes -------------------------------------------------------------
 
 def test_small_building_blocks():

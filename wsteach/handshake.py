@@ -32,7 +32,7 @@ class HandshakeError(Exception):
     ``status`` is the HTTP status a server answers (400, 403, 405, 426); on the client side it is
     the status the server sent, or 0 when the response itself is wrong. ``reason`` is one line a
     student understands; ``headers`` are extra response headers such as
-    ``[("Sec-WebSocket-Version", "13")]`` for 426.
+    ``[("Sec-WebSocket-Version", "13"), ("Upgrade", "websocket")]`` for 426.
     """
 
     def __init__(
@@ -103,7 +103,9 @@ def validate_request(
 
     Raises ``HandshakeError``: 405 for a method other than GET; 400 for HTTP/1.0 (the handshake
     needs HTTP/1.1), a missing Host, Upgrade or Connection token, or a bad key; 426 for a
-    WebSocket version other than 13 (section 4.4); 403 for an Origin not in ``origins``
+    WebSocket version other than 13 (sections 4.2.2 and 4.4: the answer names the version we
+    speak, and a 426 names the protocol to upgrade to, RFC 9110 section 15.5.22); 403 for an
+    Origin not in ``origins``
     (section 10.2), when ``origins`` is given. The subprotocol is the first of the server's own
     ``subprotocols`` that the client offered, None when there is no overlap.
     """
@@ -125,7 +127,8 @@ def validate_request(
             f"Sec-WebSocket-Version must be {VERSION}; this server speaks only version "
             f"{VERSION} (the request says {headers.get('Sec-WebSocket-Version')})"
         )
-        raise HandshakeError(426, reason, [("Sec-WebSocket-Version", VERSION)])
+        raise HandshakeError(426, reason, [("Sec-WebSocket-Version", VERSION),
+                                           ("Upgrade", "websocket")])
     if origins is not None:
         _check_origin(headers.get("Origin"), origins)
     offered = _list(headers, "Sec-WebSocket-Protocol")
@@ -146,11 +149,17 @@ def build_response(key: str, subprotocol: str | None = None) -> bytes:
 
 
 def build_rejection(error: HandshakeError) -> bytes:
-    """An HTTP error response that explains in its body why the handshake failed."""
+    """An HTTP error response that explains in its body why the handshake failed; the server
+    closes the connection after it.
+
+    When the error carries an ``Upgrade`` header (a 426 must, RFC 9110 section 15.5.22),
+    ``Connection`` lists ``Upgrade`` too, as every sender of Upgrade must (section 7.8).
+    """
+    upgrade = any(name.lower() == "upgrade" for name, _ in error.headers)
     headers = [
         *error.headers,
         ("Content-Type", "text/plain; charset=utf-8"),
-        ("Connection", "close"),
+        ("Connection", "Upgrade, close" if upgrade else "close"),
     ]
     body = (error.reason + "\n").encode("utf-8")
     return http1.build_response(error.status, HTTPStatus(error.status).phrase, headers, body)

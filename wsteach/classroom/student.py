@@ -6,7 +6,7 @@ cell below it runs and says "No answer yet" instead of failing with a ``NameErro
 - ``name = ...`` for each name the cell assigns (``wsteach.exercises.checking.require_answer``
   turns the ``...`` into the hint);
 - ``def f(args): raise NotImplementedError`` for each function (``async def`` too), with its
-  signature and docstring kept (``checking.stub_is_no_answer`` turns the error into the hint);
+  signature and docstring kept (``checking.call_answer`` turns the error into the hint);
 - imports kept as they are, since later cells may use them; anything else dropped.
 
 A markdown cell tagged ``solution`` (a model answer to an open question) is replaced by a note

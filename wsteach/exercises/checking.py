@@ -1,4 +1,4 @@
-"""What every check shares: the ``NotYet`` error, the success line, and the missing-answer test.
+"""What every check shares: the ``NotYet`` error, the success line, and the missing-answer tests.
 
 An exercise is a markdown prompt, a code cell tagged ``solution`` (replaced by a stub in the
 student edition) and a check cell calling one function of the notebook's own module
@@ -7,21 +7,18 @@ wrong, so a notebook run in CI fails if a teacher's solution breaks.
 
 The student edition (``wsteach.classroom.student``) turns each assigned name into
 ``name = ...`` and each function into one that raises ``NotImplementedError``; both must give
-the "No answer yet" hint: ``require_answer`` catches the first, ``stub_is_no_answer`` the second.
+the "No answer yet" hint: ``require_answer`` catches the first, ``call_answer`` (and
+``await_answer``) the second.
 """
 
 from __future__ import annotations
 
-import functools
 import inspect
 from collections.abc import Callable
-from typing import TypeVar
 
 NO_ANSWER = "No answer yet: replace the ... in the cell above with your code and run it."
-NO_FUNCTION = ("No answer yet: the function above still raises NotImplementedError; write its "
-               "body and run the cell.")
-
-Check = TypeVar("Check", bound=Callable)
+NO_FUNCTION = ("No answer yet: the function in the cell above still raises NotImplementedError. "
+               "Write its body and run the cell.")
 
 
 class NotYet(AssertionError):
@@ -39,22 +36,36 @@ def require_answer(answer: object) -> None:
         raise NotYet(NO_ANSWER)
 
 
-def stub_is_no_answer(check: Check) -> Check:
-    """Decorate a check that calls the student's function (sync or async): while that function
-    is still the stub, its ``NotImplementedError`` becomes the "no answer yet" hint."""
-    if inspect.iscoroutinefunction(check):
-        @functools.wraps(check)
-        async def checking_async(*args, **kwargs):
-            try:
-                return await check(*args, **kwargs)
-            except NotImplementedError:
-                raise NotYet(NO_FUNCTION) from None
-        return checking_async  # type: ignore[return-value]
+def call_answer(function: object, *args: object) -> object:
+    """Call a student's function. Its stub (``raise NotImplementedError``) means no answer yet;
+    any other exception becomes a hint naming the input, chained to the student's traceback."""
+    require_answer(function)
+    if not callable(function):
+        raise NotYet("The answer should be the function itself (its name, without calling it).")
+    try:
+        return function(*args)
+    except NotImplementedError:
+        raise NotYet(NO_FUNCTION) from None
+    except Exception as error:
+        raise NotYet(_raised(error, args)) from error
 
-    @functools.wraps(check)
-    def checking(*args, **kwargs):
-        try:
-            return check(*args, **kwargs)
-        except NotImplementedError:
-            raise NotYet(NO_FUNCTION) from None
-    return checking  # type: ignore[return-value]
+
+async def await_answer(function: Callable[..., object], *args: object) -> object:
+    """``call_answer`` for a coroutine function: the stub may raise when called or when awaited."""
+    result = call_answer(function, *args)
+    if not inspect.isawaitable(result):
+        raise NotYet("Define the function with `async def`: it has to await the news.")
+    try:
+        return await result
+    except NotImplementedError:
+        raise NotYet(NO_FUNCTION) from None
+    except Exception as error:
+        raise NotYet(_raised(error, args)) from error
+
+
+def _raised(error: Exception, args: tuple[object, ...]) -> str:
+    shown = ", ".join(repr(arg) for arg in args)
+    if len(shown) > 200:
+        shown = shown[:200] + "..."
+    return (f"Your function raised {type(error).__name__}: {error} when called with ({shown}). "
+            "The traceback above shows where.")

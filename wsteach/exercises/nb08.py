@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import random
 
-from wsteach.exercises.checking import NotYet, passed, require_answer, stub_is_no_answer
+from wsteach.exercises.checking import NotYet, call_answer, passed, require_answer
 
 
 def _is_number(value: object) -> bool:
@@ -44,13 +44,13 @@ def check_detection_window(interval: float, timeout: float, answer: object) -> N
                  "least? When it begins just as a ping leaves.")
 
 
-@stub_is_no_answer
-def check_backoff(backoff: object) -> None:
-    """``backoff(attempt, min_delay, factor, max_delay, rng)``: the delay before retry
+def check_backoff(function: object) -> None:
+    """``function(attempt, min_delay, factor, max_delay, rng)``: the delay before retry
     ``attempt`` (0, 1, 2, ...), exponential backoff with full jitter drawn from ``rng``."""
-    require_answer(backoff)
-    if not callable(backoff):
-        raise NotYet(f"The answer should be a function (def ...), not {type(backoff).__name__}.")
+    require_answer(function)
+
+    def backoff(*args: object) -> object:
+        return call_answer(function, *args)
     min_delay, factor, max_delay = 0.5, 2.0, 8.0
 
     def ceiling(n: int) -> float:

@@ -74,6 +74,7 @@ class EventSource:
         self.min_interval = min_interval
         self.max_interval = max_interval
         self.messages: list[Message] = []
+        self.waiting = 0  # callers of wait_after waiting for news right now
         self._random = random.Random(seed)
         self._news = asyncio.Event()
 
@@ -100,10 +101,14 @@ class EventSource:
 
     async def wait_after(self, last_id: int, timeout: float) -> list[Message]:
         """The messages newer than ``last_id``, waiting up to ``timeout`` seconds for one."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout):
-                while not self.after(last_id):
-                    await self._news.wait()
+        self.waiting += 1
+        try:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    while not self.after(last_id):
+                        await self._news.wait()
+        finally:
+            self.waiting -= 1
         return self.after(last_id)
 
 

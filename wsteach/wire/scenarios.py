@@ -104,11 +104,18 @@ async def keepalive_timeout(port: int) -> None:
 # ---- before WebSocket (notebooks 01 and 02) -------------------------------------------------
 
 NEWS_COUNT = 5  # guests per polling scenario
+# The timings of notebook 02's parameter cell: the article's, divided by the same SPEED_UP, so
+# that the stored captures show what the notebook's live demos do.
+SPEED_UP = 40
+NEWS_INTERVAL = (2 / SPEED_UP, 7 / SPEED_UP)  # seconds between two guests (the article: 2-7 s)
+POLL_INTERVAL = 1 / SPEED_UP  # the short-polling client asks this often (the article: 1 s)
+HOLD = 0.12  # a long poll is answered 204 after this long without news
+RETRY_MS = 50  # the SSE reconnection delay the server asks for
 
 
 def news() -> polling.EventSource:
-    """Guests arriving every 50 to 150 ms: the article's 2-7 s, sped up."""
-    return polling.EventSource(polling.load_guests(), 0.05, 0.15, seed=5)
+    """Guests arriving every 50 to 175 ms: the article's 2-7 s, sped up."""
+    return polling.EventSource(polling.load_guests(), *NEWS_INTERVAL, seed=5)
 
 
 async def http10_vs_keepalive(port: int) -> None:
@@ -121,17 +128,18 @@ async def http10_vs_keepalive(port: int) -> None:
 
 
 async def short_polling(port: int) -> None:
-    """Asking "anything new?" every 40 ms on one keep-alive connection: mostly 204s."""
+    """Asking "anything new?" every 25 ms on one keep-alive connection: mostly 204s."""
     source = news()
     async with polling.serve(source, port):
         await asyncio.gather(source.produce(NEWS_COUNT),
-                             polling_clients.short_polling_client(port, NEWS_COUNT, 0.04))
+                             polling_clients.short_polling_client(port, NEWS_COUNT,
+                                                                  POLL_INTERVAL))
 
 
 async def long_polling(port: int) -> None:
-    """Requests held until news arrives, or answered 204 after 80 ms."""
+    """Requests held until news arrives, or answered 204 after 120 ms."""
     source = news()
-    async with polling.serve(source, port, hold=0.08):
+    async with polling.serve(source, port, hold=HOLD):
         await asyncio.gather(source.produce(NEWS_COUNT),
                              polling_clients.long_polling_client(port, NEWS_COUNT))
 
@@ -148,7 +156,7 @@ async def sse(port: int) -> None:
     """Server-Sent Events; the server drops the connection after two events and the client
     reconnects with Last-Event-ID."""
     source = news()
-    async with polling.serve(source, port, retry_ms=30) as server:
+    async with polling.serve(source, port, retry_ms=RETRY_MS) as server:
         client = asyncio.create_task(polling_clients.sse_client(port, NEWS_COUNT))
         await source.produce(2)
         await asyncio.sleep(0.01)
