@@ -73,7 +73,9 @@ def test_the_wrong_side_masking_is_a_protocol_error(role, masked):
     with pytest.raises(ProtocolError, match="section 5.1") as caught:
         list(conn.events())
     assert caught.value.code == 1002
-    assert sent_frames(conn.data_to_send())[0].payload == close_payload(1002)
+    # The close frame carries the code and the explanation, cut to the 123 bytes it has room for.
+    sent = sent_frames(conn.data_to_send())[0].payload
+    assert sent[:2] == close_payload(1002) and b"section 5.1" in sent and len(sent) <= 125
     assert conn.state is State.CLOSED
 
 
@@ -213,3 +215,23 @@ def test_arbitrary_bytes_raise_nothing_but_protocol_error(chunks, role):
     except ProtocolError as error:
         assert 1002 <= error.code <= 1009
         assert conn.state is State.CLOSED
+
+
+@pytest.mark.parametrize("code", [1004, 1005, 1006, 1015, 2999, 5000])
+def test_codes_that_may_not_travel_are_refused_before_sending(code):
+    conn = Connection(Role.CLIENT)
+    with pytest.raises(ValueError, match="may not be sent"):
+        conn.close(code)
+    with pytest.raises(ValueError, match="may not be sent"):
+        conn.fail(code)
+    assert conn.state is State.OPEN and conn.data_to_send() == b""
+
+
+def test_a_long_failure_reason_is_cut_at_a_character_boundary():
+    conn = Connection(Role.SERVER, max_message_size=10)
+    conn.receive_data(client_frame(Opcode.BINARY, b"x" * 11))
+    with pytest.raises(ProtocolError):
+        list(conn.events())
+    frame = sent_frames(conn.data_to_send())[0]
+    assert len(frame.payload) <= 125
+    assert frame.payload[2:].decode("utf-8")  # valid UTF-8, whatever was cut

@@ -165,3 +165,11 @@ def test_encode_then_decode_gives_the_same_frame(frame):
     wire = encode_frame(frame)
     assert decode_frame(wire) == (frame, len(wire))
     assert decode_frame(memoryview(b"junk" + wire)[4:]) == (frame, len(wire))
+
+
+def test_shorten_reason_keeps_whole_characters_within_123_bytes():
+    from wsteach.frames import shorten_reason
+
+    assert shorten_reason("好" * 50) == "好" * 41  # 3 bytes each: 41 fit, the 42nd would not
+    assert shorten_reason("x" * 200) == "x" * 123
+    assert shorten_reason("bye") == "bye"

@@ -33,8 +33,10 @@ from wsteach.frames import (
     decode_frame,
     decode_header,
     encode_frame,
+    may_travel,
     parse_close_payload,
     random_mask_key,
+    shorten_reason,
 )
 from wsteach.masking import apply_mask
 
@@ -134,6 +136,12 @@ class ConnectionClosed(Exception):
     def ok(self) -> bool:
         """True for a normal end (1000 normal, 1001 going away, 1005 no status given)."""
         return self.code in (CloseCode.NORMAL, CloseCode.GOING_AWAY, CloseCode.NO_STATUS)
+
+
+def _check_sendable(code: int) -> None:
+    if not may_travel(code):
+        raise ValueError(f"close code {code} may not be sent in a close frame (RFC 6455 section "
+                         "7.4.1: 1005, 1006 and 1015 only report what happened)")
 
 
 def _describe(close: Close) -> str:
@@ -242,7 +250,8 @@ class Connection:
         return data
 
     def _handle_frame(self, frame: Frame) -> None:
-        self._check_masking(frame)
+        if (frame.mask_key is None) is self._expects_masked:
+            self._refuse_masking()
         opcode = frame.opcode
         if opcode is PING:
             if self.state is OPEN:
@@ -255,18 +264,22 @@ class Connection:
         elif frame.fin and opcode is not CONTINUATION and self._message_opcode is None:
             # The common case: a whole message in one frame.
             if opcode is TEXT:
-                self._events.append(Text(self._decode_utf8(None, frame.payload, final=True)))
+                try:  # decoded here rather than by _decode_utf8: this line runs per message
+                    self._events.append(Text(str(frame.payload, "utf-8")))
+                    return
+                except UnicodeDecodeError:
+                    pass
+                self._decode_utf8(None, frame.payload, final=True)  # raises, with the reason
             else:
                 self._events.append(Binary(frame.payload))
         else:
             self._begin_data_frame(frame.opcode, len(frame.payload))
             self._add_to_message(frame.payload, end_of_message=frame.fin)
 
-    def _check_masking(self, frame: Frame) -> None:
-        if (frame.mask_key is not None) is not self._expects_masked:
-            rule = "masked" if self._expects_masked else "unmasked"
-            sender = "a client" if self._expects_masked else "a server"
-            raise ProtocolError(1002, f"frames from {sender} must be {rule} (section 5.1)")
+    def _refuse_masking(self) -> None:
+        rule = "masked" if self._expects_masked else "unmasked"
+        sender = "a client" if self._expects_masked else "a server"
+        raise ProtocolError(1002, f"frames from {sender} must be {rule} (section 5.1)")
 
     def _begin_data_frame(self, opcode: Opcode, length: int) -> None:
         """Section 5.4: a message is a first frame, continuation frames, and FIN on the last.
@@ -305,7 +318,8 @@ class Connection:
 
     def _begin_partial(self, frame: Frame, length: int) -> None:
         """A data frame's header has arrived but not all its payload: take it in as it comes."""
-        self._check_masking(frame)
+        if (frame.mask_key is None) is self._expects_masked:
+            self._refuse_masking()
         self._begin_data_frame(frame.opcode, length)
         self._partial = _PartialFrame(frame.fin, length, frame.mask_key)
 
@@ -359,14 +373,16 @@ class Connection:
             self._events.append(Close(self.close_code, self.close_reason))
 
     def _fail(self, error: ProtocolError) -> None:
-        """Section 7.1.7, fail the connection: send a close with the error's code, then stop."""
-        self._outgoing += self.fail(error.code)
+        """Section 7.1.7, fail the connection: send a close with the error's code and as much
+        of its explanation as fits (123 bytes), then stop."""
+        self._outgoing += self.fail(error.code, shorten_reason(error.reason))
         self.close_reason = error.reason
 
     def fail(self, code: int, reason: str = "") -> bytes:
         """Fail the connection for a reason of our own (section 7.1.7), such as a keepalive
         that went unanswered: the close frame to send (b"" if one was sent already). The
         connection is closed at once; the caller then drops TCP."""
+        _check_sendable(code)
         data = b""
         if self.state is OPEN:
             data = self._encode(CLOSE, close_payload(code, reason))
@@ -404,7 +420,11 @@ class Connection:
         return self._encode(PONG, payload)
 
     def close(self, code: int = CloseCode.NORMAL, reason: str = "") -> bytes:
-        """Start the closing handshake (section 7.1.2); b"" if a close was already sent."""
+        """Start the closing handshake (section 7.1.2); b"" if a close was already sent.
+
+        Raises ``ValueError`` for a code that may not travel (1005, 1006, 1015: section 7.4.1).
+        """
+        _check_sendable(code)
         if self.state is not OPEN:
             return b""
         self.state = State.CLOSING

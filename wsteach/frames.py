@@ -98,6 +98,18 @@ MAX_CONTROL_PAYLOAD = 125  # section 5.5: control frames carry at most 125 bytes
 _OPCODES = {opcode.value: opcode for opcode in Opcode}
 CLOSE = Opcode.CLOSE
 _VALID_CLOSE_CODES = frozenset(range(1000, 1004)) | frozenset(range(1007, 1015))
+MAX_CLOSE_REASON = MAX_CONTROL_PAYLOAD - 2  # bytes of UTF-8 after the 2-byte code (5.5.1)
+
+
+def may_travel(code: int) -> bool:
+    """Whether a close code may be sent in a close frame (section 7.4): 1005, 1006 and 1015
+    only ever report what happened, and 1004 and 1016-2999 are reserved."""
+    return code in _VALID_CLOSE_CODES or 3000 <= code <= 4999
+
+
+def shorten_reason(reason: str) -> str:
+    """``reason`` cut to the 123 bytes a close frame has room for, at a character boundary."""
+    return reason.encode("utf-8")[:MAX_CLOSE_REASON].decode("utf-8", errors="ignore")
 
 
 def random_mask_key() -> bytes:
@@ -230,7 +242,7 @@ def parse_close_payload(payload: bytes) -> tuple[int, str]:
     if len(payload) == 1:
         raise ProtocolError(1002, "a close frame with a 1-byte payload: the code takes 2 bytes")
     code = payload[0] << 8 | payload[1]
-    if not (code in _VALID_CLOSE_CODES or 3000 <= code <= 4999):
+    if not may_travel(code):
         raise ProtocolError(1002, f"close code {code} may not be sent on the wire (section 7.4)")
     try:
         return code, payload[2:].decode("utf-8")
