@@ -359,6 +359,75 @@ def check_tcp_rows(packets) -> None:
     assert all(row.index < first_fin for row in rows if row.what.startswith("WebSocket"))
 
 
+# ---- what the closing scenarios send (notebook 07) ---------------------------------------------
+
+# Per scenario: the close frames in order, as (sender, code, reason), then how TCP ended, as
+# (sender, "FIN" or "RST") in order. The server sends FIN first however the close began.
+CLOSINGS = {
+    "close_by_client": ([("client", 1000, ""), ("server", 1000, "")],
+                        [("server", "FIN"), ("client", "FIN")]),
+    "close_by_server": ([("server", 1000, ""), ("client", 1000, "")],
+                        [("server", "FIN"), ("client", "FIN")]),
+    "close_with_reason": ([("client", *scenarios.GOODBYE), ("server", *scenarios.GOODBYE)],
+                          [("server", "FIN"), ("client", "FIN")]),
+    "peer_vanished": ([], [("client", "RST")]),
+}
+
+
+def closing_seen_by_us(pcap: Path) -> tuple[list, list]:
+    closes = [(frame.direction, *parse_close_payload(frame.payload))
+              for frame in websocket_frames(pcap) if frame.opcode == Opcode.CLOSE]
+    endings = [(row.direction.split()[0], "FIN" if "F" in row.flags else "RST")
+               for row in packet_rows(read_pcap(pcap)) if {"F", "R"} & set(row.flags)]
+    return closes, endings
+
+
+def closing_seen_by_tshark(pcap: Path) -> tuple[list, list]:
+    """The same read from tshark's fields (status code and reason as its dissector parses
+    them; the client is the side that sent the SYN)."""
+    result = subprocess.run(
+        ["tshark", "-n", "-r", str(pcap), "-T", "fields", "-E", "separator=|",
+         "-e", "tcp.srcport", "-e", "tcp.flags.syn", "-e", "tcp.flags.ack", "-e", "tcp.flags.fin",
+         "-e", "tcp.flags.reset", "-e", "websocket.payload.close.status_code",
+         "-e", "websocket.payload.close.reason"],
+        capture_output=True, text=True, timeout=TSHARK_TIMEOUT, check=True)
+    closes, endings, client = [], [], None
+    for line in result.stdout.splitlines():
+        port, syn, ack, fin, reset, code, reason = line.split("|")
+        if syn in ("1", "True") and ack in ("0", "False"):
+            client = port
+        side = "client" if port == client else "server"
+        if code:
+            closes.append((side, int(code), reason))
+        if fin in ("1", "True") or reset in ("1", "True"):
+            endings.append((side, "FIN" if fin in ("1", "True") else "RST"))
+    return closes, endings
+
+
+@pytest.mark.parametrize("name", sorted(CLOSINGS))
+def test_stored_closing_capture(name: str) -> None:
+    """Each stored closing capture holds the close frames and the TCP ending its scenario
+    says, read by us and by tshark alike."""
+    pcap = CAPTURES_DIR / f"{name}.pcap"
+    assert pcap.exists(), f"run `python -m wsteach capture --out data/captures --only {name}`"
+    assert closing_seen_by_us(pcap) == CLOSINGS[name]
+    need_tshark()
+    assert closing_seen_by_tshark(pcap) == CLOSINGS[name]
+
+
+@pytest.mark.parametrize("name", sorted(CLOSINGS))
+def test_record_closing_scenario(name: str, tmp_path: Path) -> None:
+    """The scenario, captured live now, ends as its stored capture does."""
+    need_live_capture()
+
+    async def record() -> scenarios.Recording:
+        async with asyncio.timeout(LIVE_TIMEOUT):
+            return await scenarios.record(scenarios.SCENARIOS[name], tmp_path / "c.pcap")
+
+    recording = asyncio.run(record())
+    assert closing_seen_by_us(recording.path) == CLOSINGS[name]
+
+
 # ---- live capture -----------------------------------------------------------------------------
 
 BIG_MESSAGE = bytes(i * 31 % 256 for i in range(70_000))  # several TCP segments on loopback

@@ -8,6 +8,8 @@ stored capture can be regenerated. Live capture needs root or cap_net_raw.
 from __future__ import annotations
 
 import asyncio
+import socket
+import struct
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +65,70 @@ async def compressed_session(port: int) -> None:
         for _ in range(3):  # the same message again compresses better: shared context
             await ws.send('{"guest": "Ada", "table": 7, "time": "19:30"}' * 4)
             await ws.recv()
+
+
+# ---- closing (notebook 07) ------------------------------------------------------------------
+
+GOODBYE = (4001, "下课了, class is over")  # a code of the private range 4000-4999, a UTF-8 reason
+
+
+async def close_by_client(port: int) -> None:
+    """One message each way, then the client starts the closing handshake (1000, no reason);
+    the server echoes the close and closes TCP first (section 7.1.1)."""
+    async with aio.serve(echo, "127.0.0.1", port):
+        ws = await aio.connect(f"ws://127.0.0.1:{port}/")
+        await ws.send("time to go")
+        await ws.recv()
+        await ws.close()
+
+
+async def close_by_server(port: int) -> None:
+    """The server sends one message, then starts the closing handshake (1000); the client
+    echoes the close, and the server still closes TCP first."""
+    async def say_goodbye(ws: aio.WebSocket) -> None:
+        await ws.send("closing time")
+        await ws.close()
+
+    async with aio.serve(say_goodbye, "127.0.0.1", port):
+        ws = await aio.connect(f"ws://127.0.0.1:{port}/")
+        async for _ in ws:
+            pass
+        await ws.wait_closed()
+
+
+async def close_with_reason(port: int) -> None:
+    """The client closes with a code of its own and a reason in UTF-8 (``GOODBYE``); the
+    server's reply echoes both (section 5.5.1)."""
+    async with aio.serve(echo, "127.0.0.1", port):
+        ws = await aio.connect(f"ws://127.0.0.1:{port}/")
+        await ws.close(*GOODBYE)
+
+
+def reset_tcp(ws: aio.WebSocket) -> None:
+    """Vanish: close the socket with SO_LINGER set to 0 s, so the kernel sends RST (and no
+    FIN), as a crashed peer or a middlebox dropping the connection would."""
+    sock = ws.transport.get_extra_info("socket")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    ws.transport.abort()
+
+
+async def peer_vanished(port: int) -> None:
+    """One message each way, then the client resets TCP: no close frame from either side;
+    the server's handler gets ``ConnectionClosed`` with 1006."""
+    ended = asyncio.get_running_loop().create_future()
+
+    async def echo_until_gone(ws: aio.WebSocket) -> None:
+        try:
+            await echo(ws)
+        except aio.ConnectionClosed as closed:
+            ended.set_result(closed.code)
+
+    async with aio.serve(echo_until_gone, "127.0.0.1", port):
+        ws = await aio.connect(f"ws://127.0.0.1:{port}/")
+        await ws.send("are you there?")
+        await ws.recv()
+        reset_tcp(ws)
+        assert await asyncio.wait_for(ended, 5) == 1006
 
 
 # ---- before WebSocket (notebooks 01 and 02) -------------------------------------------------
@@ -138,6 +204,10 @@ SCENARIOS: dict[str, Scenario] = {
     "streaming": streaming,
     "sse": sse,
     "websocket_events": websocket_events,
+    "close_by_client": close_by_client,
+    "close_by_server": close_by_server,
+    "close_with_reason": close_with_reason,
+    "peer_vanished": peer_vanished,
 }
 
 
