@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import struct
-from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect as websockets_connect
@@ -21,11 +20,8 @@ from websockets.asyncio.server import serve as websockets_serve
 
 from wsteach import aio
 from wsteach.connection import Close, Connection, ConnectionClosed, Role
-from wsteach.frames import Frame, Opcode, encode_frame, parse_close_payload, random_mask_key
-from wsteach.wire import scenarios
-
-TCP_TABLE = Path("/proc/net/tcp")
-TIME_WAIT = "06"  # the state column of /proc/net/tcp (include/net/tcp_states.h)
+from wsteach.frames import parse_close_payload
+from wsteach.lessons import closing
 
 
 def run(coroutine):
@@ -41,15 +37,16 @@ async def echo(ws) -> None:
         await ws.send(message)
 
 
-async def peer_answers(uri: str, payload: bytes) -> Close | None:
-    """Send a close frame with ``payload`` (built by hand, so any bytes at all) and return the
-    close frame the server answers with."""
-    ws = await aio.connect(uri)
-    await ws.send_raw(encode_frame(Frame(Opcode.CLOSE, payload), random_mask_key()))
-    with pytest.raises(ConnectionClosed) as closed:
-        await ws.recv()
-    await ws.wait_closed()
-    return closed.value.rcvd
+def noting(seen: list[ConnectionClosed]):
+    """A handler that reads until the connection closes and keeps the ``ConnectionClosed``."""
+    async def note(ws: aio.WebSocket) -> None:
+        try:
+            while True:
+                await ws.recv()
+        except ConnectionClosed as closed:
+            seen.append(closed)
+
+    return note
 
 
 @pytest.mark.parametrize("code", [1005, 1006, 1015, 1004, 999, 5000])
@@ -59,7 +56,8 @@ def test_a_code_that_never_travels_is_refused_with_1002(code: int) -> None:
                     websockets_serve(echo, "127.0.0.1", 0, compression=None) as theirs):
             their_port = theirs.sockets[0].getsockname()[1]
             for port in (ours.port, their_port):
-                answer = await peer_answers(f"ws://127.0.0.1:{port}/", struct.pack("!H", code))
+                payload = struct.pack("!H", code)
+                answer = await closing.close_answer(f"ws://127.0.0.1:{port}/", payload)
                 assert answer is not None and answer.code == 1002, (port, answer)
 
     run(main())
@@ -67,16 +65,11 @@ def test_a_code_that_never_travels_is_refused_with_1002(code: int) -> None:
 
 def test_an_empty_close_is_reported_as_1005_and_echoed_empty() -> None:
     seen: list[ConnectionClosed] = []
-
-    async def note(ws: aio.WebSocket) -> None:
-        try:
-            await ws.recv()
-        except ConnectionClosed as closed:
-            seen.append(closed)
+    note = noting(seen)
 
     async def main():
         async with aio.serve(note, "127.0.0.1", 0) as server:
-            answer = await peer_answers(f"ws://127.0.0.1:{server.port}/", b"")
+            answer = await closing.close_answer(f"ws://127.0.0.1:{server.port}/", b"")
         assert answer == Close(1005, "")
         [closed] = seen
         assert (closed.code, closed.rcvd, closed.ok) == (1005, Close(1005, ""), True)
@@ -86,17 +79,12 @@ def test_an_empty_close_is_reported_as_1005_and_echoed_empty() -> None:
 
 def test_a_reset_is_reported_as_1006_with_no_close_frames() -> None:
     seen: list[ConnectionClosed] = []
-
-    async def note(ws: aio.WebSocket) -> None:
-        try:
-            await ws.recv()
-        except ConnectionClosed as closed:
-            seen.append(closed)
+    note = noting(seen)
 
     async def main():
         async with aio.serve(note, "127.0.0.1", 0) as server:
             ws = await aio.connect(f"ws://127.0.0.1:{server.port}/")
-            scenarios.reset_tcp(ws)
+            closing.reset_tcp(ws)
             async with asyncio.timeout(5):
                 while not seen:
                     await asyncio.sleep(0.01)
@@ -104,16 +92,6 @@ def test_a_reset_is_reported_as_1006_with_no_close_frames() -> None:
         assert (closed.code, closed.rcvd, closed.sent, closed.ok) == (1006, None, None, False)
 
     run(main())
-
-
-def time_wait_ports() -> set[tuple[int, int]]:
-    """(local port, remote port) of every IPv4 socket in TIME_WAIT."""
-    ports = set()
-    for line in TCP_TABLE.read_text().splitlines()[1:]:
-        fields = line.split()
-        if fields[3] == TIME_WAIT:
-            ports.add((int(fields[1].split(":")[1], 16), int(fields[2].split(":")[1], 16)))
-    return ports
 
 
 @pytest.mark.parametrize("who_closes", ["client", "server"])
@@ -130,11 +108,11 @@ def test_the_server_closes_tcp_first_and_keeps_time_wait(who_closes: str) -> Non
                 await ws.close()
             await ws.wait_closed()
             client_port = ws.local_address[1]
-        waiting = time_wait_ports()
+        waiting = closing.time_wait_ports()
         assert (server_port, client_port) in waiting  # the server's end waits...
         assert (client_port, server_port) not in waiting  # ...not the client's
 
-    if not TCP_TABLE.exists():
+    if not closing.TCP_TABLE.exists():
         pytest.skip("no /proc/net/tcp (not Linux)")
     run(main())
 
@@ -170,7 +148,8 @@ def test_the_close_reply_to_our_1009_is_recorded() -> None:
     run(main())
 
 
-@pytest.mark.xfail(strict=True, reason="Connection.close(code) puts any code on the wire, 1005 included")
+@pytest.mark.xfail(strict=True, reason="Connection.close(code) puts any code on the wire, "
+                                        "1005 included")
 @pytest.mark.parametrize("code", [1005, 1006, 1015])
 def test_close_never_sends_a_code_reserved_for_reporting(code: int) -> None:
     """Section 7.4.1: 1005, 1006 and 1015 MUST NOT be set in a close frame. Refusing (a

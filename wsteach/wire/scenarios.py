@@ -8,8 +8,6 @@ stored capture can be regenerated. Live capture needs root or cap_net_raw.
 from __future__ import annotations
 
 import asyncio
-import socket
-import struct
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +17,7 @@ from websockets.asyncio.server import serve as websockets_serve
 
 from wsteach import aio
 from wsteach.frames import Frame, Opcode, encode_frame, random_mask_key
-from wsteach.lessons import polling, polling_clients
+from wsteach.lessons import closing, polling, polling_clients
 from wsteach.show.envcheck import free_loopback_port
 from wsteach.wire.capture import Capture, write_pcap
 
@@ -104,14 +102,6 @@ async def close_with_reason(port: int) -> None:
         await ws.close(*GOODBYE)
 
 
-def reset_tcp(ws: aio.WebSocket) -> None:
-    """Vanish: close the socket with SO_LINGER set to 0 s, so the kernel sends RST (and no
-    FIN), as a crashed peer or a middlebox dropping the connection would."""
-    sock = ws.transport.get_extra_info("socket")
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    ws.transport.abort()
-
-
 async def peer_vanished(port: int) -> None:
     """One message each way, then the client resets TCP: no close frame from either side;
     the server's handler gets ``ConnectionClosed`` with 1006."""
@@ -127,7 +117,7 @@ async def peer_vanished(port: int) -> None:
         ws = await aio.connect(f"ws://127.0.0.1:{port}/")
         await ws.send("are you there?")
         await ws.recv()
-        reset_tcp(ws)
+        closing.reset_tcp(ws)
         assert await asyncio.wait_for(ended, 5) == 1006
 
 
