@@ -85,7 +85,9 @@ def check_first_fin(rows_by_capture: Mapping[str, Sequence], answer: object) -> 
             raise NotYet(f"{name}: the side that starts the closing handshake is not the side "
                          "that closes TCP first. Section 7.1.1: the server closes TCP first, "
                          "so that the client is not left in TIME_WAIT.")
-        raise NotYet(f"{name}: not {guess}. Look for the first row with F in its TCP flags.")
+        raise NotYet(f"{name}: not the {guess}. Section 7.1.1: after the closing handshake "
+                     "the server closes TCP first. Look for the first row with F in its TCP "
+                     "flags.")
     passed("Right each time: the server sends FIN first, whoever began the close; a reset "
            "sends none.")
 
