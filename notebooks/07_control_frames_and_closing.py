@@ -13,7 +13,7 @@
 # connection itself in order: **ping** and **pong** ask "are you still there?" and answer it,
 # and **close** (关闭帧) ends the connection in a handshake of its own. This notebook sends each
 # by hand, reads them in real captures, and checks the rules against the `websockets` library
-# and against Chromium. It ends with the one extension every browser offers:
+# and against Chromium. It ends with the extension browsers offer in every handshake:
 # **permessage-deflate**, compression seen on the wire.
 #
 # **You will learn**
@@ -97,7 +97,8 @@ print(f"The pong carries the ping's payload back: {pong.payload!r} (section 5.5.
 # %% [markdown]
 # The application did not write the pong: the connection queues it as soon as the ping is
 # decoded, and the `Ping` event only tells the application that it happened. Browsers do the
-# same, and their pages never see a ping at all (section 4). A pong that answers nothing is
+# same, and their pages never see a ping at all (`tests/test_browser.py` checks that a ping
+# from our server reaches no `onmessage`). A pong that answers nothing is
 # allowed too (section 5.5.3: an unsolicited pong is a one-way heartbeat, needing no answer).
 #
 # ### 1.2 At most 125 bytes
@@ -590,8 +591,9 @@ pictures.table(
 # %% [markdown]
 # What to read in it:
 #
-# - A code and reason the page did not choose come from the server's close frame; the
-#   server's reply to the page's own close echoes the page's code and reason.
+# - `event.code` and `event.reason` are those of the close frame the browser **received**:
+#   the server's own close, or its reply to the page's close (which our server makes echo the
+#   page's code and reason).
 # - `close()` without a code sends an **empty** close frame: the server reports 1005, the
 #   page too. Only a code in a frame gives anything else.
 # - **1006** and `wasClean: false` for every ending without a completed closing handshake:
@@ -617,7 +619,7 @@ pictures.table([(f"ws.{call['call']}", call["error"] or "allowed: the close fram
 # A text message must be valid UTF-8 (section 5.6); if it is not, the receiver fails the
 # connection with 1007 (section 8.1). Our connection decodes text as it arrives, with an
 # incremental decoder, so a bad byte is found when it comes in, not when the frame ends: a
-# 1 MB message with a bad byte near its start is refused after a few hundred bytes. Feed a
+# long message with a bad byte near its start is refused long before its end. Feed a
 # 1000-byte text frame whose 11th byte is 0xFF to a server-side connection, 100 bytes at a
 # time:
 
@@ -637,7 +639,8 @@ print("waiting to be sent:", parse_close_payload(decode_frame(server.data_to_sen
 
 # %% [markdown]
 # Not every implementation does this. The websockets library's sans-I/O protocol does not
-# check UTF-8 at all; its asyncio layer decodes a message when the application reads it
+# check the UTF-8 of text messages; its asyncio layer decodes a message when the application
+# reads it
 # (`websockets/asyncio/messages.py`). Given the same bytes, its `ServerProtocol` reports a
 # whole frame, bad byte included:
 
@@ -674,7 +677,8 @@ print(outcome(lambda: parse_close_payload(struct.pack("!H", 1000) + b"\xff")))
 # %% [markdown]
 # ## 6. permessage-deflate, seen on the wire
 #
-# Every browser offers compression in its opening handshake (RFC 7692). The stored capture
+# Browsers offer compression in their opening handshake (RFC 7692; Chromium's offer is checked
+# in `tests/test_browser.py`). The stored capture
 # `compressed_session.pcap` is the websockets library talking to itself with its defaults,
 # compression on: the client sends the same 180-byte JSON message three times, and the server
 # echoes each. The offer and the answer:
@@ -805,9 +809,10 @@ print(f"new WebSocket('ws//localhost:8080') on a page of PAGE_HOST connects to "
 # > our server reaches no `onmessage`). So the page's `heartCheck` cannot be reset by the
 # > server's pings. The page in turn sends "HeartBeat" as an ordinary **text message** and
 # > expects "a heartbeat message back" (后端收到后，返回一个心跳消息), but the article's server
-# > only logs the messages it receives and never answers one: `heartCheck` stays alive only
-# > because the guest list happens to be pushed every 2 to 7 seconds. Notebook 08 runs both
-# > halves and fixes them.
+# > only logs the messages it receives and never answers one. What resets `heartCheck` is the
+# > guest list, pushed every 2 to 7 seconds; whenever a push takes more than the 3 + 3 seconds
+# > of `heartCheck`, the page closes a healthy connection (with the article's uniform 2-7 s
+# > delay, about one push in five). Notebook 08 runs both halves and fixes them.
 #
 # > **Note** (not an error): the article lists `close()` among the API's methods with no
 # > arguments. Called so, the browser sends an empty close frame and the server reports 1005
