@@ -304,6 +304,7 @@ def test_stored_compressed_session_sets_rsv1() -> None:
     assert len(data) == 2 * 3 and all(frame.rsv1 for frame in data)  # 3 messages, echoed
     message = ('{"guest": "Ada", "table": 7, "time": "19:30"}' * 4).encode()
     assert all(len(frame.payload) < len(message) for frame in data)  # compressed, really
+    assert [frame.inflated for frame in data] == [message.decode()] * 6  # and inflated back
 
 
 # ---- what the websocket_session scenario sends ------------------------------------------------
