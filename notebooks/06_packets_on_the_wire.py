@@ -22,7 +22,7 @@
 # **Time:** about 25 minutes.
 
 # %% [markdown] tags=["navigation"]
-# [← 05 · Masking](05_masking.ipynb) | [Contents](../README.md) | [08 · Heartbeat and reconnect →](08_heartbeat_and_reconnect.ipynb)
+# [← 05 · Masking](05_masking.ipynb) | [Contents](../README.md) | [07 · Control frames and closing →](07_control_frames_and_closing.ipynb)
 
 # %% [markdown]
 # ## Parameters
@@ -322,4 +322,4 @@ nb06.check_unmasked(client_hello, answer_unmasked)
 # WebSocket frame? Which of them would a second message on the same connection not need?
 
 # %% [markdown] tags=["navigation"]
-# [← 05 · Masking](05_masking.ipynb) | [Contents](../README.md) | [08 · Heartbeat and reconnect →](08_heartbeat_and_reconnect.ipynb)
+# [← 05 · Masking](05_masking.ipynb) | [Contents](../README.md) | [07 · Control frames and closing →](07_control_frames_and_closing.ipynb)

@@ -26,7 +26,7 @@
 # **Time:** about 45 minutes.
 
 # %% [markdown] tags=["navigation"]
-# [← 06 · Packets on the wire](06_packets_on_the_wire.ipynb) | [Contents](../README.md)
+# [← 07 · Control frames and closing](07_control_frames_and_closing.ipynb) | [Contents](../README.md)
 
 # %% [markdown]
 # ## Parameters
@@ -740,4 +740,4 @@ nb08.check_replay(answer_replay)
 # engine) and Socket.IO's recovery with a persistent adapter do.
 
 # %% [markdown] tags=["navigation"]
-# [← 06 · Packets on the wire](06_packets_on_the_wire.ipynb) | [Contents](../README.md)
+# [← 07 · Control frames and closing](07_control_frames_and_closing.ipynb) | [Contents](../README.md)

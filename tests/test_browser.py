@@ -5,7 +5,9 @@ whole module. Each test opens a fresh page from a tiny HTTP server on loopback (
 refuses ``ws://127.0.0.1`` from ``about:blank``) and runs a scenario in the page against a
 ``wsteach.aio.serve`` server: echo of every length class, close codes both ways, server push,
 ping, and two handshakes the browser must refuse (a wrong ``Sec-WebSocket-Accept``, a
-disallowed ``Origin``).
+disallowed ``Origin``). ``test_close_event_for_each_ending`` records the page's ``CloseEvent``
+for every way a connection ends and checks it against ``data/browser_close_events.json``, the
+table notebook 07 shows.
 
 Chromium offers ``permessage-deflate``; our server does not negotiate it, so every frame the
 browser sends must arrive uncompressed (RSV1 clear, which ``Connection`` checks): the echo test
@@ -21,17 +23,29 @@ import asyncio
 import base64
 import contextlib
 import hashlib
+import json
+import os
+import socket
+import struct
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from chromium import launch_options, require_chromium
+from conftest import ROOT
 from test_interop import make_message
 
-from wsteach import aio, http1
+from wsteach import aio, handshake, http1
 from wsteach.connection import ConnectionClosed
-from wsteach.frames import CloseCode
+from wsteach.frames import (
+    CloseCode,
+    Frame,
+    Opcode,
+    decode_frame,
+    encode_frame,
+    parse_close_payload,
+)
 
 try:
     from playwright.async_api import Browser, Page, Playwright, async_playwright
@@ -449,3 +463,176 @@ def test_disallowed_origin_gets_403(chromium: Chromium) -> None:
         assert "403" in message, message
 
     chromium.run(test)
+
+
+# ---- what a page's CloseEvent reports, for each way a connection can end (notebook 07) ---------
+
+CLOSE_EVENTS = ROOT / "data" / "browser_close_events.json"  # the table notebook 07 shows
+UPDATE_STORED = "WSTEACH_UPDATE_STORED"  # set to 1 to rewrite CLOSE_EVENTS from this run
+
+
+async def answer_101(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """The server's half of a good opening handshake, by hand."""
+    request = http1.parse_request(await reader.readuntil(http1.END_OF_HEAD))
+    writer.write(handshake.build_response(request.headers.get("Sec-WebSocket-Key") or ""))
+    await writer.drain()
+
+
+async def read_close(reader: asyncio.StreamReader) -> str | None:
+    """The close frame the browser sends next, described; None if TCP ends first."""
+    buffer = b""
+    while (decoded := decode_frame(buffer)) is None:
+        data = await reader.read(64)
+        if not data:
+            return None
+        buffer += data
+    frame, _ = decoded
+    if frame.opcode != Opcode.CLOSE:
+        return f"a {frame.opcode.name} frame"
+    if not frame.payload:
+        return "an empty close frame"
+    code, reason = parse_close_payload(frame.payload)
+    return f"a close frame with code {code}" + (f" and reason {reason!r}" if reason else "")
+
+
+def raw_server(ending: str, replies: list[str | None]
+               ) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]:
+    """A server that completes the handshake by hand, then ends the connection its way and
+    appends to ``replies`` the close frame the browser answered with."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await answer_101(reader, writer)
+        await asyncio.sleep(0.05)  # let the page see the open event first
+        if ending in ("empty close", "close 1005"):
+            payload = b"" if ending == "empty close" else struct.pack("!H", 1005)
+            writer.write(encode_frame(Frame(Opcode.CLOSE, payload)))
+            replies.append(await read_close(reader))  # then we close TCP
+        elif ending == "RST":
+            sock = writer.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            writer.transport.abort()
+        # "FIN": return, and tcp_server closes the connection without a close frame
+
+    return handle
+
+
+async def not_tls(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Answers a TLS ClientHello with plain HTTP: the TLS handshake fails."""
+    await reader.read(1024)
+    writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+    await writer.drain()
+
+
+async def close_events(page: Page) -> dict[str, Any]:
+    """Every ending, each on a fresh connection, as the page's CloseEvent reports it, beside
+    what our server saw (its ``ConnectionClosed``) where our server took part."""
+    endings: list[dict[str, Any]] = []
+    seen: list[str] = []
+
+    async def note_close(ws: aio.WebSocket) -> None:
+        try:
+            while True:
+                await ws.recv()
+        except ConnectionClosed as closed:
+            seen.append(str(closed))
+
+    async def go_away(ws: aio.WebSocket) -> None:
+        await ws.close(CloseCode.GOING_AWAY, "going away")
+        seen.append(str(ws.connection.closed_error()))
+
+    def add(ending: str, event: dict[str, Any], server_saw: str | None = None,
+            browser_sent: str | None = None) -> None:
+        endings.append({"ending": ending, "code": event["code"], "reason": event["reason"],
+                        "wasClean": event["wasClean"], "server_saw": server_saw,
+                        "browser_sent": browser_sent})
+
+    page_closes = [("the page calls close(4000, \"bye\")", "conn.ws.close(4000, 'bye')"),
+                   ("the page calls close() with no code", "conn.ws.close()")]
+    for ending, call in page_closes:
+        seen.clear()
+        async with aio.serve(note_close, "127.0.0.1", 0) as server:
+            event = await page.evaluate(f"""async url => {{
+                const conn = await open(url); {call}; return await conn.closed; }}""",
+                                        f"ws://127.0.0.1:{server.port}/")
+        add(ending, event, seen[0] if seen else None)
+
+    seen.clear()
+    async with aio.serve(go_away, "127.0.0.1", 0) as server:
+        add("our server closes with 1001 \"going away\"",
+            await page.evaluate("async url => await (await open(url)).closed",
+                                f"ws://127.0.0.1:{server.port}/"), seen[0] if seen else None)
+
+    seen.clear()
+    async with aio.serve(note_close, "127.0.0.1", 0, max_size=100) as server:
+        event = await page.evaluate("""async url => {
+            const conn = await open(url); conn.ws.send("x".repeat(200));
+            return await conn.closed; }""", f"ws://127.0.0.1:{server.port}/")
+    add("the page sends 200 bytes to our server (max_size=100)", event,
+        seen[0] if seen else None)
+
+    raw_endings = [("a server sends an empty close frame", "empty close"),
+                   ("a server's close frame carries 1005 (never allowed on the wire)",
+                    "close 1005"),
+                   ("a server closes TCP without a close frame (FIN)", "FIN"),
+                   ("a server resets TCP (RST)", "RST")]
+    for ending, how in raw_endings:
+        replies: list[str | None] = []
+        async with tcp_server(raw_server(how, replies)) as port:
+            event = await page.evaluate("async url => await (await open(url)).closed",
+                                        f"ws://127.0.0.1:{port}/")
+        add(ending, event, browser_sent=replies[0] if replies else None)
+    async with tcp_server(not_tls) as port:
+        add("wss:// to a server that does not speak TLS",
+            await page.evaluate("async url => await (await open(url)).closed",
+                                f"wss://127.0.0.1:{port}/"))
+
+    # What the API refuses before anything is sent (WHATWG WebSockets, close() steps).
+    async with aio.serve(note_close, "127.0.0.1", 0) as server:
+        refused = await page.evaluate("""async url => {
+            const conn = await open(url);
+            const calls = ["close(1001)", "close(1005)", "close(2999)",
+                           "close(4000, 'x'.repeat(124))", "close(4000, '好'.repeat(42))",
+                           "close(4000, '好'.repeat(41))"];
+            const results = [];
+            for (const call of calls) {
+              try { eval("conn.ws." + call); results.push({call, error: null}); }
+              catch (error) { results.push({call, error: error.name}); }
+              if (conn.ws.readyState !== WebSocket.OPEN) break;
+            }
+            return results;
+        }""", f"ws://127.0.0.1:{server.port}/")
+
+    # The article's new WebSocket('ws//localhost:8080'), colon missing: a relative URL.
+    article = await page.evaluate("""() => {
+        try { const ws = new WebSocket('ws//localhost:8080'); const url = ws.url; ws.close();
+              return {url: url.replace(location.host, "PAGE_HOST"), error: null}; }
+        catch (error) { return {url: null, error: error.name}; }
+    }""")
+    return {"endings": endings, "refused": refused, "article_url": article}
+
+
+def test_close_event_for_each_ending(chromium: Chromium) -> None:
+    """Chromium's CloseEvent for every way a connection ends matches the stored table that
+    notebook 07 shows (``data/browser_close_events.json``); the key facts are asserted here
+    too, so the stored file cannot drift into nonsense."""
+    result: dict[str, Any] = {}
+
+    async def test(page: Page) -> None:
+        result.update(await close_events(page))
+
+    chromium.run(test)
+    result["browser"] = chromium.browser.version
+    if os.environ.get(UPDATE_STORED) == "1":
+        CLOSE_EVENTS.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
+    by_ending = {row["ending"]: (row["code"], row["reason"], row["wasClean"])
+                 for row in result["endings"]}
+    assert by_ending["the page calls close(4000, \"bye\")"] == (4000, "bye", True)
+    assert by_ending["the page calls close() with no code"] == (1005, "", True)
+    assert by_ending["a server sends an empty close frame"] == (1005, "", True)
+    assert by_ending["a server resets TCP (RST)"] == (1006, "", False)
+    assert by_ending["a server closes TCP without a close frame (FIN)"] == (1006, "", False)
+    stored = json.loads(CLOSE_EVENTS.read_text()) if CLOSE_EVENTS.exists() else {}
+    stored.pop("browser", None)
+    measured = {key: value for key, value in result.items() if key != "browser"}
+    assert measured == stored, (f"Chromium {result['browser']} differs from {CLOSE_EVENTS}; "
+                                f"if that is expected, rerun with {UPDATE_STORED}=1")

@@ -22,7 +22,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,7 +92,9 @@ class TsharkFrame:
     mask_key: bytes | None
     length: int  # the declared payload length (7-bit field or its 16/64-bit extension)
     payload: bytes  # unmasked; for a compressed frame, the compressed bytes
-    inflated_text: bytes | None  # for a compressed text frame, tshark's decompressed text
+    # for a compressed frame (RSV1), the message as tshark inflates it: the text of
+    # websocket.payload.text, or the bytes of the data layer after a binary frame
+    inflated: bytes | None
 
 
 @dataclass
@@ -175,10 +176,15 @@ def tshark_view(pcap: Path) -> TsharkView:
                 method, uri, key = requests.get(stream, ("", "", ""))
                 upgraded[stream] = (method, uri, "101", key,
                                     first(http, "http.sec_websocket_accept"))
+        # A binary frame's message is shown in a "data" layer after it, one per such frame.
+        data_layers = iter(as_list(layers.get("data", [])))
         for ws in as_list(layers.get("websocket", [])):
+            data = None
+            if int(ws["websocket.opcode"]) == Opcode.BINARY and "websocket.payload_raw" in ws:
+                data = next(data_layers, None)
             view.frames.append(tshark_frame(ws, int(layers["frame"]["frame.number"]) - 1, stream,
                                             "client" if source == client_port.get(stream)
-                                            else "server"))
+                                            else "server", data))
     for stream in sorted(upgraded):
         method, uri, status, key, accept = upgraded[stream]
         view.upgrades.append((method, uri, status))
@@ -187,7 +193,7 @@ def tshark_view(pcap: Path) -> TsharkView:
 
 
 def tshark_frame(ws: dict[str, Any], packet_index: int, stream: int,
-                 direction: str) -> TsharkFrame:
+                 direction: str, data: dict[str, Any] | None = None) -> TsharkFrame:
     length = int(ws["websocket.payload_length"])
     for extended in ("websocket.payload_length_ext_16", "websocket.payload_length_ext_64"):
         if extended in ws:
@@ -205,6 +211,8 @@ def tshark_frame(ws: dict[str, Any], packet_index: int, stream: int,
     if rsv1 and isinstance(ws.get("websocket.payload"), dict):
         text = ws["websocket.payload"].get("websocket.payload.text_raw")
         inflated = raw_bytes(text) if text else None
+    elif rsv1 and data is not None:
+        inflated = raw_bytes(data["data.data_raw"])
     return TsharkFrame(packet_index, stream, direction, ws["websocket.fin"] == "1", rsv1,
                        int(ws["websocket.opcode"]), masked, mask_key, length, payload, inflated)
 
@@ -231,24 +239,17 @@ def assert_agree_with_tshark(pcap: Path) -> list[WireFrame]:
              for frame, seen in zip(ours, theirs.frames, strict=True)}
     assert len({mine for mine, _ in pairs}) == len({its for _, its in pairs}) == len(pairs)
 
-    # Compressed frames (RSV1, permessage-deflate): the comparison above used the raw,
-    # compressed payload, which tshark exposes as websocket.payload_raw. To make sure that
-    # really is the compressed payload, inflate ours and compare with tshark's inflated text.
-    inflaters: dict[tuple[int, str], Any] = {}
-    message: dict[tuple[int, str], list[bytes]] = {}
+    # Compressed messages (RSV1, permessage-deflate): the payloads compared above are the
+    # compressed bytes; each message inflated must be what tshark inflates. (tshark 4.0 does
+    # not inflate a fragmented compressed message: test_inflated_* check those.)
     for frame, seen in zip(ours, theirs.frames, strict=True):
-        side = (frame.connection, frame.direction)
-        if frame.opcode in (Opcode.TEXT, Opcode.BINARY) and frame.rsv1:
-            message[side] = []
-        if side not in message or frame.opcode >= 0x8:
-            continue
-        message[side].append(frame.payload)
-        if not frame.fin:
-            continue
-        inflater = inflaters.setdefault(side, zlib.decompressobj(-zlib.MAX_WBITS))
-        inflated = inflater.decompress(b"".join(message.pop(side)) + b"\x00\x00\xff\xff")
-        if seen.inflated_text is not None and frame.opcode == Opcode.TEXT:
-            assert inflated == seen.inflated_text, f"packet {frame.packet_index + 1}"
+        if frame.rsv1 and frame.fin:
+            inflated = frame.inflated
+            if isinstance(inflated, str):
+                inflated = inflated.encode("utf-8")
+            assert inflated == seen.inflated, f"packet {frame.packet_index + 1}"
+        elif frame.opcode != Opcode.CONTINUATION:
+            assert frame.inflated is None, f"packet {frame.packet_index + 1}"
 
     # The opening handshakes.
     sessions = websocket_sessions(read_pcap(pcap))
@@ -303,6 +304,7 @@ def test_stored_compressed_session_sets_rsv1() -> None:
     assert len(data) == 2 * 3 and all(frame.rsv1 for frame in data)  # 3 messages, echoed
     message = ('{"guest": "Ada", "table": 7, "time": "19:30"}' * 4).encode()
     assert all(len(frame.payload) < len(message) for frame in data)  # compressed, really
+    assert [frame.inflated for frame in data] == [message.decode()] * 6  # and inflated back
 
 
 # ---- what the websocket_session scenario sends ------------------------------------------------
@@ -356,6 +358,75 @@ def check_tcp_rows(packets) -> None:
     first_fin = min(row.index for row in rows if row.what.startswith("FIN"))
     assert syn < synack < first_fin
     assert all(row.index < first_fin for row in rows if row.what.startswith("WebSocket"))
+
+
+# ---- what the closing scenarios send (notebook 07) ---------------------------------------------
+
+# Per scenario: the close frames in order, as (sender, code, reason), then how TCP ended, as
+# (sender, "FIN" or "RST") in order. The server sends FIN first however the close began.
+CLOSINGS = {
+    "close_by_client": ([("client", 1000, ""), ("server", 1000, "")],
+                        [("server", "FIN"), ("client", "FIN")]),
+    "close_by_server": ([("server", 1000, ""), ("client", 1000, "")],
+                        [("server", "FIN"), ("client", "FIN")]),
+    "close_with_reason": ([("client", *scenarios.GOODBYE), ("server", *scenarios.GOODBYE)],
+                          [("server", "FIN"), ("client", "FIN")]),
+    "peer_vanished": ([], [("client", "RST")]),
+}
+
+
+def closing_seen_by_us(pcap: Path) -> tuple[list, list]:
+    closes = [(frame.direction, *parse_close_payload(frame.payload))
+              for frame in websocket_frames(pcap) if frame.opcode == Opcode.CLOSE]
+    endings = [(row.direction.split()[0], "FIN" if "F" in row.flags else "RST")
+               for row in packet_rows(read_pcap(pcap)) if {"F", "R"} & set(row.flags)]
+    return closes, endings
+
+
+def closing_seen_by_tshark(pcap: Path) -> tuple[list, list]:
+    """The same read from tshark's fields (status code and reason as its dissector parses
+    them; the client is the side that sent the SYN)."""
+    result = subprocess.run(
+        ["tshark", "-n", "-r", str(pcap), "-T", "fields", "-E", "separator=|",
+         "-e", "tcp.srcport", "-e", "tcp.flags.syn", "-e", "tcp.flags.ack", "-e", "tcp.flags.fin",
+         "-e", "tcp.flags.reset", "-e", "websocket.payload.close.status_code",
+         "-e", "websocket.payload.close.reason"],
+        capture_output=True, text=True, timeout=TSHARK_TIMEOUT, check=True)
+    closes, endings, client = [], [], None
+    for line in result.stdout.splitlines():
+        port, syn, ack, fin, reset, code, reason = line.split("|")
+        if syn in ("1", "True") and ack in ("0", "False"):
+            client = port
+        side = "client" if port == client else "server"
+        if code:
+            closes.append((side, int(code), reason))
+        if fin in ("1", "True") or reset in ("1", "True"):
+            endings.append((side, "FIN" if fin in ("1", "True") else "RST"))
+    return closes, endings
+
+
+@pytest.mark.parametrize("name", sorted(CLOSINGS))
+def test_stored_closing_capture(name: str) -> None:
+    """Each stored closing capture holds the close frames and the TCP ending its scenario
+    says, read by us and by tshark alike."""
+    pcap = CAPTURES_DIR / f"{name}.pcap"
+    assert pcap.exists(), f"run `python -m wsteach capture --out data/captures --only {name}`"
+    assert closing_seen_by_us(pcap) == CLOSINGS[name]
+    need_tshark()
+    assert closing_seen_by_tshark(pcap) == CLOSINGS[name]
+
+
+@pytest.mark.parametrize("name", sorted(CLOSINGS))
+def test_record_closing_scenario(name: str, tmp_path: Path) -> None:
+    """The scenario, captured live now, ends as its stored capture does."""
+    need_live_capture()
+
+    async def record() -> scenarios.Recording:
+        async with asyncio.timeout(LIVE_TIMEOUT):
+            return await scenarios.record(scenarios.SCENARIOS[name], tmp_path / "c.pcap")
+
+    recording = asyncio.run(record())
+    assert closing_seen_by_us(recording.path) == CLOSINGS[name]
 
 
 # ---- live capture -----------------------------------------------------------------------------
@@ -728,3 +799,114 @@ def test_synthetic_capture_agrees_with_tshark(name: str, tmp_path: Path) -> None
     write_pcap(packets, pcap)
     frames = assert_agree_with_tshark(pcap)
     assert len(frames) == (len(EXPECTED_SYNTHETIC) if name == "reassembly" else 0)
+
+
+# ---- permessage-deflate, compressed by the websockets library ---------------------------------
+
+DEFLATE_MESSAGES = [(Opcode.TEXT, "生日快乐, Ada! " * 12), (Opcode.BINARY, bytes(range(64)) * 4),
+                    (Opcode.TEXT, "生日快乐, Ada! " * 12)]  # the same again: the context helps
+
+
+def deflate_packets(extensions: str, fragment: bool = False) -> list[Packet]:
+    """A session whose 101 answers ``extensions``, with DEFLATE_MESSAGES each way, compressed
+    by websockets' own permessage-deflate (a compressor no one here wrote). ``fragment`` splits
+    the first message in two frames with a ping between them."""
+    from websockets.extensions.permessage_deflate import PerMessageDeflate
+    from websockets.frames import Frame as TheirFrame
+    from websockets.frames import Opcode as TheirOpcode
+
+    params = {param.strip() for param in extensions.split(";")[1:]}
+    talk = Conversation()
+    talk.handshake()
+    offer = [("Sec-WebSocket-Extensions", "permessage-deflate")]
+    talk.add("client", "PA", build_request(f"{SERVER[0]}:{SERVER[1]}", "/", KEY,
+                                           extra_headers=offer))
+    talk.add("server", "PA", build_response(KEY).replace(
+        b"\r\n\r\n", f"\r\nSec-WebSocket-Extensions: {extensions}\r\n\r\n".encode()))
+    for side in ("client", "server"):
+        other = "server" if side == "client" else "client"
+        compressor = PerMessageDeflate(f"{other}_no_context_takeover" in params,
+                                       f"{side}_no_context_takeover" in params, 15, 15)
+        mask_key = b"\x0a\x0b\x0c\x0d" if side == "client" else None
+        for number, (opcode, message) in enumerate(DEFLATE_MESSAGES):
+            data = message.encode() if isinstance(message, str) else message
+            parts = [data[:40], data[40:]] if fragment and number == 0 else [data]
+            for index, part in enumerate(parts):
+                theirs = compressor.encode(TheirFrame(
+                    TheirOpcode(opcode if index == 0 else Opcode.CONTINUATION), part,
+                    fin=index == len(parts) - 1))
+                talk.add(side, "PA", encode_frame(Frame(Opcode(theirs.opcode), theirs.data,
+                                                        theirs.fin, theirs.rsv1), mask_key))
+                if index == 0 and len(parts) > 1:
+                    talk.add(side, "PA", encode_frame(Frame(Opcode.PING, b"between"), mask_key))
+    return talk.packets
+
+
+def inflated_messages(frames: list[WireFrame], side: str) -> list[str | bytes]:
+    return [frame.inflated for frame in frames
+            if frame.direction == side and frame.inflated is not None]
+
+
+def check_inflated(frames: list[WireFrame], extensions: str) -> None:
+    """Each side's compressed messages inflate to DEFLATE_MESSAGES; the repeated message is
+    smaller than the first exactly when that side keeps its context (RFC 7692 7.1.1)."""
+    sent = [message for _, message in DEFLATE_MESSAGES]
+    assert inflated_messages(frames, "client") == inflated_messages(frames, "server") == sent
+    for side in ("client", "server"):
+        sizes = [len(f.payload) for f in frames if f.direction == side and f.rsv1]
+        repeated_is_smaller = sizes[2] < sizes[0]
+        assert repeated_is_smaller == (f"{side}_no_context_takeover" not in extensions), sizes
+
+
+@pytest.mark.parametrize("extensions", [
+    "permessage-deflate",
+    "permessage-deflate; client_no_context_takeover; server_no_context_takeover",
+])
+def test_inflated_payloads_agree_with_tshark(extensions: str, tmp_path: Path) -> None:
+    """Compressed text and binary messages, inflated by us and by tshark, alike."""
+    need_tshark()
+    pcap = tmp_path / "deflate.pcap"
+    write_pcap(deflate_packets(extensions), pcap)
+    check_inflated(assert_agree_with_tshark(pcap), extensions)
+
+
+@pytest.mark.parametrize("extensions", [
+    "permessage-deflate; server_no_context_takeover",
+    "permessage-deflate; client_no_context_takeover; client_max_window_bits=15",
+])
+def test_inflated_payloads_when_one_side_resets(extensions: str, tmp_path: Path) -> None:
+    """One side starts each message afresh, the other keeps its context. Not compared with
+    tshark: Wireshark applies ``server_no_context_takeover`` to the messages sent *to* the
+    server (packet-websocket.c picks ``server_take_over_context`` when the destination is
+    the server's port), so it fails to inflate the other side's third message."""
+    pcap = tmp_path / "deflate.pcap"
+    write_pcap(deflate_packets(extensions), pcap)
+    check_inflated(websocket_frames(pcap), extensions)
+
+
+def test_inflated_fragmented_message(tmp_path: Path) -> None:
+    """A compressed message in two frames with a ping between them: RSV1 on the first frame
+    only, the message inflated once, on its last frame."""
+    pcap = tmp_path / "deflate_fragments.pcap"
+    write_pcap(deflate_packets("permessage-deflate", fragment=True), pcap)
+    frames = websocket_frames(pcap)
+    client = [frame for frame in frames if frame.direction == "client"]
+    assert [(f.opcode, f.rsv1, f.inflated is not None) for f in client[:3]] == [
+        (Opcode.TEXT, True, False), (Opcode.PING, False, False),
+        (Opcode.CONTINUATION, False, True)]
+    sent = [message for _, message in DEFLATE_MESSAGES]
+    assert inflated_messages(frames, "client") == inflated_messages(frames, "server") == sent
+
+
+def test_compressed_message_that_does_not_inflate(tmp_path: Path) -> None:
+    """Bytes that are not deflate data, with RSV1 set: a clear error, not garbage."""
+    talk = Conversation()
+    talk.handshake()
+    talk.add("client", "PA", build_request(f"{SERVER[0]}:{SERVER[1]}", "/", KEY))
+    talk.add("server", "PA", build_response(KEY).replace(
+        b"\r\n\r\n", b"\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n"))
+    talk.add("server", "PA", encode_frame(Frame(Opcode.TEXT, b"\xff\xff not deflate", rsv1=True)))
+    pcap = tmp_path / "bad_deflate.pcap"
+    write_pcap(talk.packets, pcap)
+    with pytest.raises(ValueError, match="does not inflate"):
+        websocket_frames(pcap)

@@ -5,7 +5,8 @@
   is ready. Needs root or cap_net_raw; otherwise ``CaptureNotPermitted`` says how to enable it.
 - ``read_pcap`` / ``write_pcap``.
 - ``tcp_streams(packets)``: each TCP connection's two byte streams, reassembled from segments.
-- ``websocket_frames(pcap_path)``: every WebSocket frame in a capture, in order, with who sent it.
+- ``websocket_frames(pcap_path)``: every WebSocket frame in a capture, in order, with who sent it
+  (and, for a message compressed with permessage-deflate, its inflated text or bytes).
 - ``packet_rows(packets)``: one line per packet (time, direction, TCP flags, bytes, what it is).
 
 Reassembly matters: a 70 KB message is several TCP segments, and one segment may hold several
@@ -18,8 +19,9 @@ import asyncio
 import bisect
 import threading
 import time
+import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from scapy.all import AsyncSniffer, PacketList, conf, rdpcap, wrpcap
@@ -28,7 +30,7 @@ from scapy.layers.inet import TCP
 from scapy.packet import Packet
 
 from wsteach.frames import Opcode
-from wsteach.http1 import head_end
+from wsteach.http1 import head_end, parse_response
 from wsteach.show import envcheck
 from wsteach.wire.scapy_ws import frame_size, frames_in
 
@@ -196,7 +198,11 @@ def _reassemble(packets: PacketList, indexes: list[int], sender: Endpoint) -> St
 
 @dataclass(frozen=True)
 class WireFrame:
-    """A frame as seen in a capture. ``payload`` is unmasked; ``wire`` is the bytes as sent."""
+    """A frame as seen in a capture. ``payload`` is unmasked; ``wire`` is the bytes as sent.
+
+    ``inflated``: on the last frame of a message compressed with permessage-deflate (RFC 7692),
+    the whole message inflated (``str`` for text, ``bytes`` for binary); None otherwise.
+    """
 
     direction: str  # "client" or "server": who sent it
     fin: bool
@@ -209,6 +215,7 @@ class WireFrame:
     time: float  # when the packet completing the frame was captured
     packet_index: int
     connection: int  # which TCP connection of the capture
+    inflated: str | bytes | None = None
 
     @property
     def kind(self) -> str:
@@ -234,8 +241,11 @@ def websocket_sessions(packets: PacketList) -> list[WebSocketSession]:
         if (request_end is None or response_end is None
                 or not conn.from_server.data.startswith(b"HTTP/1.1 101")):
             continue
-        frames = (_frames(packets, conn.from_client, request_end, "client", number)
-                  + _frames(packets, conn.from_server, response_end, "server", number))
+        fresh_context = _deflate_resets(conn.from_server.data[:response_end])
+        frames = (_inflated(_frames(packets, conn.from_client, request_end, "client", number),
+                            fresh_context.get("client"))
+                  + _inflated(_frames(packets, conn.from_server, response_end, "server", number),
+                              fresh_context.get("server")))
         frames.sort(key=lambda frame: (frame.packet_index, frame.direction != "client"))
         sessions.append(WebSocketSession(conn.from_client.data[:request_end],
                                          conn.from_server.data[:response_end], frames))
@@ -257,6 +267,47 @@ def _frames(packets: PacketList, stream: Stream, start: int, direction: str,
                                 stream.data[offset:offset + size], float(packets[index].time),
                                 index, connection))
         offset += size
+    return frames
+
+
+def _deflate_resets(response_head: bytes) -> dict[str, bool]:
+    """Whether each side starts every message with a fresh compression context, if the 101
+    accepted permessage-deflate (RFC 7692 section 7.1.1: ``client_no_context_takeover``,
+    ``server_no_context_takeover``); empty if it did not."""
+    for offer in parse_response(response_head).headers.tokens("Sec-WebSocket-Extensions"):
+        name, *params = (part.strip() for part in offer.split(";"))
+        if name == "permessage-deflate":
+            names = {param.split("=")[0].strip() for param in params}
+            return {side: f"{side}_no_context_takeover" in names for side in ("client", "server")}
+    return {}
+
+
+def _inflated(frames: list[WireFrame], fresh_context: bool | None) -> list[WireFrame]:
+    """One direction's frames, each compressed message's inflated text or bytes added to its
+    last frame (RFC 7692 section 7.2.2: join the fragments, append 00 00 ff ff, inflate with
+    the context of the messages before unless ``fresh_context``). None: not negotiated."""
+    if fresh_context is None:
+        return frames
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, no zlib header
+    message: list[bytes] | None = None  # the compressed message being collected
+    opcode = 0
+    for index, frame in enumerate(frames):
+        if frame.opcode in (Opcode.TEXT, Opcode.BINARY):
+            message, opcode = ([] if frame.rsv1 else None), frame.opcode
+        if message is None or frame.opcode >= Opcode.CLOSE:
+            continue  # not compressed, or a control frame between fragments
+        message.append(frame.payload)
+        if frame.fin:
+            if fresh_context:
+                inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+            try:
+                data = inflater.decompress(b"".join(message) + b"\x00\x00\xff\xff")
+            except zlib.error as error:
+                raise ValueError(f"the compressed message completed in packet "
+                                 f"{frame.packet_index} does not inflate ({error})") from None
+            frames[index] = replace(frame, inflated=data.decode("utf-8", "replace")
+                                    if opcode == Opcode.TEXT else data)
+            message = None
     return frames
 
 

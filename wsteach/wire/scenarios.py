@@ -17,7 +17,7 @@ from websockets.asyncio.server import serve as websockets_serve
 
 from wsteach import aio
 from wsteach.frames import Frame, Opcode, encode_frame, random_mask_key
-from wsteach.lessons import polling, polling_clients
+from wsteach.lessons import closing, polling, polling_clients
 from wsteach.lessons.faulty_proxy import FaultyProxy
 from wsteach.show.envcheck import free_loopback_port
 from wsteach.wire.capture import Capture, write_pcap
@@ -99,6 +99,60 @@ async def keepalive_timeout(port: int) -> None:
         while server.connections:
             await asyncio.sleep(0.01)
         ws.transport.abort()
+# ---- closing (notebook 07) ------------------------------------------------------------------
+
+GOODBYE = (4001, "下课了, class is over")  # a code of the private range 4000-4999, a UTF-8 reason
+
+
+async def close_by_client(port: int) -> None:
+    """One message each way, then the client starts the closing handshake (1000, no reason);
+    the server echoes the close and closes TCP first (section 7.1.1)."""
+    async with aio.serve(echo, "127.0.0.1", port):
+        ws = await aio.connect(f"ws://127.0.0.1:{port}/")
+        await ws.send("time to go")
+        await ws.recv()
+        await ws.close()
+
+
+async def close_by_server(port: int) -> None:
+    """The server sends one message, then starts the closing handshake (1000); the client
+    echoes the close, and the server still closes TCP first."""
+    async def say_goodbye(ws: aio.WebSocket) -> None:
+        await ws.send("closing time")
+        await ws.close()
+
+    async with aio.serve(say_goodbye, "127.0.0.1", port):
+        ws = await aio.connect(f"ws://127.0.0.1:{port}/")
+        async for _ in ws:
+            pass
+        await ws.wait_closed()
+
+
+async def close_with_reason(port: int) -> None:
+    """The client closes with a code of its own and a reason in UTF-8 (``GOODBYE``); the
+    server's reply echoes both (section 5.5.1)."""
+    async with aio.serve(echo, "127.0.0.1", port):
+        ws = await aio.connect(f"ws://127.0.0.1:{port}/")
+        await ws.close(*GOODBYE)
+
+
+async def peer_vanished(port: int) -> None:
+    """One message each way, then the client resets TCP: no close frame from either side;
+    the server's handler gets ``ConnectionClosed`` with 1006."""
+    ended = asyncio.get_running_loop().create_future()
+
+    async def echo_until_gone(ws: aio.WebSocket) -> None:
+        try:
+            await echo(ws)
+        except aio.ConnectionClosed as closed:
+            ended.set_result(closed.code)
+
+    async with aio.serve(echo_until_gone, "127.0.0.1", port):
+        ws = await aio.connect(f"ws://127.0.0.1:{port}/")
+        await ws.send("are you there?")
+        await ws.recv()
+        closing.reset_tcp(ws)
+        assert await asyncio.wait_for(ended, 5) == 1006
 
 
 # ---- before WebSocket (notebooks 01 and 02) -------------------------------------------------
@@ -184,6 +238,10 @@ SCENARIOS: dict[str, Scenario] = {
     "websocket_events": websocket_events,
     "keepalive": keepalive,
     "keepalive_timeout": keepalive_timeout,
+    "close_by_client": close_by_client,
+    "close_by_server": close_by_server,
+    "close_with_reason": close_with_reason,
+    "peer_vanished": peer_vanished,
 }
 
 
