@@ -728,3 +728,55 @@ def test_synthetic_capture_agrees_with_tshark(name: str, tmp_path: Path) -> None
     write_pcap(packets, pcap)
     frames = assert_agree_with_tshark(pcap)
     assert len(frames) == (len(EXPECTED_SYNTHETIC) if name == "reassembly" else 0)
+
+
+# ---- the packet table: frames across packets, retransmissions, phases ------------------------
+
+def test_frame_spanning_packets_is_named_in_each_of_them() -> None:
+    """The big frame came in three segments (out of order, one retransmitted): each row says
+    which part of the frame it carried, and the retransmission says which packet it repeats."""
+    synthetic = reassembly_packets()
+    big = websocket_sessions(synthetic.packets)[0].frames[0]
+    parts = synthetic.big_parts
+    header = len(big.wire) - len(big.payload)
+    assert big.segments == ((parts["first"], 1000), (parts["second"], 1000),
+                            (parts["third"], len(big.wire) - 2000))
+    what = {row.index: row.what for row in packet_rows(synthetic.packets)}
+    assert what[parts["first"]].startswith("start of WebSocket binary masked, 3000 B")
+    assert f"{header}-byte header + {1000 - header} B" in what[parts["first"]]
+    assert what[parts["second"]] == "middle of WebSocket binary masked, 3000 B: 1000 B more"
+    assert what[parts["third"]] == (f"end of WebSocket binary masked, 3000 B: last "
+                                    f"{len(big.wire) - 2000} B")
+    assert what[parts["second again"]] == (f"TCP retransmission: 1000 bytes already sent in "
+                                           f"packet {parts['second']}, sent again")
+    assert what[synthetic.trio] == ("WebSocket text 'one', 3 B, WebSocket binary, 200 B, "
+                                    "WebSocket ping, 0 B")
+
+
+def test_each_packet_gets_the_phase_of_its_connection() -> None:
+    rows = packet_rows(reassembly_packets().packets)
+    phases = [row.phase for row in rows]
+    # In order, each phase once: a bare ACK stays in the phase before it.
+    assert [phase for i, phase in enumerate(phases) if i == 0 or phases[i - 1] != phase] == [
+        "TCP handshake", "HTTP", "WebSocket frames", "closing handshake", "TCP close"]
+    assert {row.phase for row in rows if row.what.startswith("TCP handshake")} == {
+        "TCP handshake"}
+    assert {row.phase for row in rows if row.what.startswith(("GET", "HTTP/1.1 101"))} == {"HTTP"}
+    assert {row.phase for row in rows if "close" in row.what} == {"closing handshake"}
+    assert {row.phase for row in rows if row.what.startswith("FIN")} == {"TCP close"}
+    plain = packet_rows(plain_http_packets())
+    assert [row.phase for row in plain] == ["TCP handshake"] * 3 + ["HTTP"] * 2 + ["TCP close"] * 2
+
+
+def test_stored_session_retransmission_is_named_as_tshark_names_it() -> None:
+    """Wherever tshark suspects a retransmission in a stored capture, so do we, and only there."""
+    need_tshark()
+    for pcap in STORED_PCAPS:
+        result = subprocess.run(
+            ["tshark", "-n", "-r", str(pcap), "-Y", "tcp.analysis.retransmission", "-T", "fields",
+             "-e", "frame.number"], capture_output=True, text=True, timeout=TSHARK_TIMEOUT,
+            check=True)
+        theirs = {int(number) - 1 for number in result.stdout.split()}
+        ours = {row.index for row in packet_rows(read_pcap(pcap))
+                if row.what.startswith("TCP retransmission")}
+        assert ours == theirs, pcap.name
