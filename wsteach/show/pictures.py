@@ -180,6 +180,22 @@ def bit_layout(wire: bytes, payload_bytes: int = 4) -> HTML:
                 f"</table><div style='font-size:smaller;margin-top:4px'>{legend}</div>")
 
 
+def byte_bits(rows: Iterable[tuple[str, int, str]]) -> HTML:
+    """One row of eight bit cells per (label, byte value, note), 1 bits dark: for XOR by hand
+    (notebook 05)."""
+    def cells(value: int) -> str:
+        return "".join(
+            f"<td style='background:{'#1c7ed6' if bit else '#e7f5ff'};"
+            f"color:{'white' if bit else 'black'};width:1.6em;text-align:center;"
+            f"font-family:monospace'>{bit}</td>"
+            for bit in (value >> (7 - i) & 1 for i in range(8)))
+    body = "".join(
+        f"<tr><th style='text-align:left'>{escape(label)}</th>{cells(value)}"
+        f"<td style='font-family:monospace;text-align:left'>0x{value:02x} {escape(note)}</td></tr>"
+        for label, value, note in rows)
+    return HTML(f"<table>{body}</table>")
+
+
 # ---- bytes and words of SHA-1 (notebook 03) ---------------------------------------------------
 
 PART_COLOURS = ("#c5e3ff", "#ffa94d", "#e9ecef", "#d0bfff", "#d3f9d8", "#ffc9c9")
