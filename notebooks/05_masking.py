@@ -200,9 +200,10 @@ print("the same for 'Hello':", bytes([hello_masked_wire[0] ^ hello_masked_wire[4
 # >   wrong. The index is the **byte's** position in the payload, and the modulus is **4**, the
 # >   length of the key: `masked[i] = payload[i] ^ key[i % 4]` (RFC 6455 section 5.3).
 # >
-# > **Right, and worth reading closely:** *"掩码的作用并不是为了防止数据泄密，而是为了防止早期版本的协议中
-# > 存在的代理缓存污染攻击"* (masking is not there to keep data secret, but against the proxy
-# > cache poisoning attacks that existed with early versions of the protocol). That is what
+# > **Right, and worth reading closely:**
+# > *"掩码的作用并不是为了防止数据泄密，而是为了防止早期版本的协议中存在的代理缓存污染攻击"*
+# > (masking is not there to keep data secret, but against the proxy cache poisoning attacks
+# > that existed with early versions of the protocol). That is what
 # > happened: the attack worked against the drafts, which did not mask, and masking was added
 # > to stop it (RFC 6455 section 10.3). One thing a reader might take from "early versions"
 # > is not so: the attack did not go away with the drafts. It targets proxies that do not
