@@ -359,9 +359,9 @@ def main() -> None:
     print("\nTargets")
     for text, value, goal in targets:
         print(f"   {'PASS' if value >= goal else 'MISS'}  {text:<56}{value:8.2f}x")
-    # Round-trip time: lower is better, so ours must be at most theirs.
-    verdict = "PASS" if our_rtt <= baseline else "MISS"
-    print(f"   {verdict}  {'echo median RTT <= websockets (ours / theirs)':<56}"
+    # Round-trip time: lower is better, so ours must be at most 0.9 times theirs.
+    verdict = "PASS" if our_rtt <= 0.9 * baseline else "MISS"
+    print(f"   {verdict}  {'echo median RTT <= 0.9x websockets (ours / theirs)':<56}"
           f"{our_rtt / baseline:8.2f}x")
     print(f"\n({time.perf_counter() - started:.0f} s)")
 

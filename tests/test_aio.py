@@ -123,7 +123,7 @@ def test_send_waits_when_the_peer_does_not_read():
                 async with asyncio.timeout(1):
                     for _ in range(200):  # 200 MiB: far beyond the socket buffers
                         await ws.send(chunk)
-            ws._writer.transport.abort()
+            ws.transport.abort()
 
     run(main())
 

@@ -482,7 +482,7 @@ def test_our_client_sees_the_close_code_for_its_bad_frame() -> None:
     async def main() -> None:
         async with server_and_witness() as (server, witness):
             async with aio.connect(f"ws://127.0.0.1:{server.port}/") as bad:
-                bad._writer.write(encode_frame(Frame(TEXT, b"unmasked")))
+                bad.transport.write(encode_frame(Frame(TEXT, b"unmasked")))
                 with pytest.raises(ConnectionClosed) as closed:
                     await bad.recv()
             assert closed.value.code == 1002

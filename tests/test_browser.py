@@ -357,9 +357,9 @@ def test_close_codes_both_ways(chromium: Chromium) -> None:
                 return await conn.closed;
             }""", f"ws://127.0.0.1:{server.port}/")
             assert await seen == (4000, "bye")
-        # Our server answered with the same code and no reason (section 5.5.1: it echoes the
-        # code); the page's close event reports what the server's close frame said.
-        assert by_page == {"code": 4000, "reason": "", "wasClean": True,
+        # Our server's reply echoed the code and the reason, as websockets and Chromium do; the
+        # page's close event reports what the server's close frame said.
+        assert by_page == {"code": 4000, "reason": "bye", "wasClean": True,
                            "opened": True, "errored": False}
 
         async with aio.serve(go_away, "127.0.0.1", 0) as server:

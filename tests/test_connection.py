@@ -131,7 +131,8 @@ def test_closing_handshake_started_by_the_peer():
     events = feed(server, client_frame(Opcode.CLOSE, close_payload(4000, "bye")))
     assert events == [Close(4000, "bye")]
     assert server.state is State.CLOSED
-    assert sent_frames(server.data_to_send()) == [Frame(Opcode.CLOSE, close_payload(4000))]
+    # The reply echoes the code and the reason, as websockets and browsers do.
+    assert sent_frames(server.data_to_send()) == [Frame(Opcode.CLOSE, close_payload(4000, "bye"))]
     with pytest.raises(ConnectionClosed) as caught:
         server.send_text("too late")
     assert caught.value.code == 4000

@@ -222,8 +222,7 @@ async def send_fragments(ws: Any, message: str | bytes, size: int) -> None:
             data = connection.send_text(message, fragment_size=size)
         else:
             data = connection.send_binary(message, fragment_size=size)
-        ws._writer.write(data)
-        await ws._writer.drain()
+        await ws.send_raw(data)
     elif isinstance(ws, WsprotoPeer):
         await ws.send(message, fragment_size=size)
     else:

@@ -31,6 +31,7 @@ from wsteach.frames import (
     ProtocolError,
     close_payload,
     decode_frame,
+    decode_header,
     encode_frame,
     parse_close_payload,
     random_mask_key,
@@ -100,18 +101,43 @@ class Close:
 Event = Text | Binary | Ping | Pong | Close
 
 
-class ConnectionClosed(Exception):
-    """Raised when sending on, or receiving from, a connection that has closed."""
+@dataclass(slots=True)
+class _PartialFrame:
+    """A data frame whose header has arrived and whose payload is still arriving."""
 
-    def __init__(self, code: int, reason: str) -> None:
-        super().__init__(f"connection closed with code {code}" + (f": {reason}" if reason else ""))
+    fin: bool
+    remaining: int  # payload bytes still to come
+    mask_key: bytes | None
+    received: int = 0  # payload bytes so far: where in the masking key the next byte falls
+
+
+class ConnectionClosed(Exception):
+    """Raised when sending on, or receiving from, a connection that has closed.
+
+    ``code`` and ``reason`` are the peer's close frame (1006 if TCP ended without one, or our
+    own code when we failed the connection). ``rcvd`` and ``sent`` are the two halves of the
+    closing handshake, each a ``Close`` or None, so that "we sent 1011, the peer sent nothing"
+    reads as such instead of a bare 1006 (as in the websockets library).
+    """
+
+    def __init__(self, code: int, reason: str, *, rcvd: Close | None = None,
+                 sent: Close | None = None) -> None:
         self.code = code
         self.reason = reason
+        self.rcvd = rcvd
+        self.sent = sent
+        received = f"received {_describe(rcvd)}" if rcvd else "no close frame received"
+        sent_part = f"sent {_describe(sent)}" if sent else "no close frame sent"
+        super().__init__(f"connection closed with code {code}: {received}; {sent_part}")
 
     @property
     def ok(self) -> bool:
         """True for a normal end (1000 normal, 1001 going away, 1005 no status given)."""
         return self.code in (CloseCode.NORMAL, CloseCode.GOING_AWAY, CloseCode.NO_STATUS)
+
+
+def _describe(close: Close) -> str:
+    return f"{close.code} ({close.reason})" if close.reason else str(close.code)
 
 
 class Connection:
@@ -128,18 +154,22 @@ class Connection:
         self.state = OPEN
         self.close_code: int | None = None  # what the peer's close frame said (or 1006)
         self.close_reason = ""
+        self.close_received: Close | None = None  # the peer's close frame, once it came
+        self.close_sent: Close | None = None  # ours, once we sent it
         self._buffer = bytearray()
         self.error: ProtocolError | None = None  # the rule the peer broke, if any
         self._events: deque[Event] = deque()
         self._outgoing = bytearray()
-        # The fragmented message being reassembled (section 5.4), if any.
+        # The message being reassembled from several frames (section 5.4), or from the parts of
+        # one large frame as they arrive, if any. Text is decoded as it comes (fail fast,
+        # section 8.1), binary data joined into one buffer: a message is held once, not twice.
         self._message_opcode: Opcode | None = None
-        self._fragments: list[bytes] = []
+        self._text_parts: list[str] = []
+        self._binary_parts = bytearray()
         self._message_size = 0
         self._utf8 = codecs.getincrementaldecoder("utf-8")()
-        # How far the frame still arriving has been checked for UTF-8 (fail fast, section 8.1).
-        self._partial_checked = 0
-        self._partial_utf8: codecs.IncrementalDecoder | None = None
+        # The data frame whose payload is still arriving, if any.
+        self._partial: _PartialFrame | None = None
 
     # ---- receiving -------------------------------------------------------------------------
 
@@ -147,14 +177,27 @@ class Connection:
         """Feed bytes from the network; ``b""`` means the peer closed TCP.
 
         Frames are decoded up to the first that breaks a rule; that error is raised by
-        ``events()`` after the events of the frames before it (see there).
+        ``events()`` after the events of the frames before it (see there). A data frame whose
+        payload is still arriving is taken in as it comes, so no frame is buffered whole.
         """
         if not data:
             self._connection_lost()
             return
         if self.state is CLOSED or self.error is not None:
             return  # section 1.4: after the closing handshake, nothing more is read
+        if self._partial is not None:
+            try:
+                data = self._receive_partial(data)
+            except ProtocolError as error:
+                self.error = error
+                return
+            if not data:
+                return
         self._buffer += data
+        self._receive_frames()
+
+    def _receive_frames(self) -> None:
+        """Decode the whole frames in the buffer, then start on a data frame cut short."""
         view = memoryview(self._buffer)
         used = 0
         max_size = self.max_message_size
@@ -162,18 +205,22 @@ class Connection:
             while self.state is not CLOSED:
                 decoded = decode_frame(view[used:], max_size=max_size)
                 if decoded is None:
-                    self._check_partial_text(view[used:])
+                    header = decode_header(view[used:], max_size=max_size)
+                    if header is not None and not header[0].opcode.is_control:
+                        frame, header_size, length = header
+                        self._begin_partial(frame, length)
+                        rest = bytes(view[used + header_size:])
+                        used = len(view)
+                        self._receive_partial(rest)
                     break
                 frame, size = decoded
                 used += size
-                if self._partial_checked:  # that frame had arrived in parts: start afresh
-                    self._partial_checked, self._partial_utf8 = 0, None
                 self._handle_frame(frame)
         except ProtocolError as error:
             self.error = error.with_traceback(None)  # frees the buffer views it holds
         finally:
             view.release()
-            del self._buffer[:used]
+            del self._buffer[:len(self._buffer) if self.error else used]
 
     def events(self) -> Iterator[Event]:
         """The events decoded so far, oldest first; each is returned once.
@@ -195,10 +242,7 @@ class Connection:
         return data
 
     def _handle_frame(self, frame: Frame) -> None:
-        if (frame.mask_key is not None) is not self._expects_masked:
-            rule = "masked" if self._expects_masked else "unmasked"
-            sender = "a client" if self._expects_masked else "a server"
-            raise ProtocolError(1002, f"frames from {sender} must be {rule} (section 5.1)")
+        self._check_masking(frame)
         opcode = frame.opcode
         if opcode is PING:
             if self.state is OPEN:
@@ -215,34 +259,70 @@ class Connection:
             else:
                 self._events.append(Binary(frame.payload))
         else:
-            self._receive_fragment(frame)
+            self._begin_data_frame(frame.opcode, len(frame.payload))
+            self._add_to_message(frame.payload, end_of_message=frame.fin)
 
-    def _receive_fragment(self, frame: Frame) -> None:
-        """Section 5.4: a message is a first frame, continuation frames, and FIN on the last."""
-        if frame.opcode is CONTINUATION:
+    def _check_masking(self, frame: Frame) -> None:
+        if (frame.mask_key is not None) is not self._expects_masked:
+            rule = "masked" if self._expects_masked else "unmasked"
+            sender = "a client" if self._expects_masked else "a server"
+            raise ProtocolError(1002, f"frames from {sender} must be {rule} (section 5.1)")
+
+    def _begin_data_frame(self, opcode: Opcode, length: int) -> None:
+        """Section 5.4: a message is a first frame, continuation frames, and FIN on the last.
+
+        Checked when a frame's header arrives: the order of the frames, and the size of the
+        message so far plus this frame's (1009 before the payload is read).
+        """
+        if opcode is CONTINUATION:
             if self._message_opcode is None:
                 raise ProtocolError(1002, "a continuation frame, but no message to continue "
                                           "(section 5.4)")
         elif self._message_opcode is not None:
-            raise ProtocolError(1002, f"a new {frame.opcode.name} message began before the "
+            raise ProtocolError(1002, f"a new {opcode.name} message began before the "
                                       "fragmented one ended (section 5.4)")
         else:
-            self._message_opcode = frame.opcode
-        self._message_size += len(frame.payload)
+            self._message_opcode = opcode
+        self._message_size += length
         if self.max_message_size is not None and self._message_size > self.max_message_size:
             raise ProtocolError(1009, f"a message over the limit of {self.max_message_size} "
                                       "bytes")
+
+    def _add_to_message(self, data: bytes, *, end_of_message: bool) -> None:
+        """Take in part of the message's payload; when it is the last, the message is ready."""
         if self._message_opcode is TEXT:
-            self._fragments.append(self._decode_utf8(self._utf8, frame.payload, final=frame.fin))
+            self._text_parts.append(self._decode_utf8(self._utf8, data, final=end_of_message))
         else:
-            self._fragments.append(frame.payload)
-        if frame.fin:
-            opcode, fragments = self._message_opcode, self._fragments
-            self._message_opcode, self._fragments, self._message_size = None, [], 0
-            if opcode is TEXT:
-                self._events.append(Text("".join(fragments)))
+            self._binary_parts += data
+        if end_of_message:
+            if self._message_opcode is TEXT:
+                self._events.append(Text("".join(self._text_parts)))
+                self._text_parts = []
             else:
-                self._events.append(Binary(b"".join(fragments)))
+                self._events.append(Binary(bytes(self._binary_parts)))
+                self._binary_parts = bytearray()
+            self._message_opcode, self._message_size = None, 0
+
+    def _begin_partial(self, frame: Frame, length: int) -> None:
+        """A data frame's header has arrived but not all its payload: take it in as it comes."""
+        self._check_masking(frame)
+        self._begin_data_frame(frame.opcode, length)
+        self._partial = _PartialFrame(frame.fin, length, frame.mask_key)
+
+    def _receive_partial(self, data: bytes) -> bytes:
+        """Unmask and take in the payload bytes of the frame still arriving; return the rest."""
+        partial = self._partial
+        assert partial is not None
+        part, rest = data[:partial.remaining], data[partial.remaining:]
+        if partial.mask_key is not None:
+            shift = partial.received % 4  # where in the key this part's first byte falls
+            part = apply_mask(part, partial.mask_key[shift:] + partial.mask_key[:shift])
+        partial.received += len(part)
+        partial.remaining -= len(part)
+        if partial.remaining == 0:
+            self._partial = None
+        self._add_to_message(part, end_of_message=partial.remaining == 0 and partial.fin)
+        return rest
 
     @staticmethod
     def _decode_utf8(decoder: codecs.IncrementalDecoder | None, data: bytes | memoryview, *,
@@ -256,38 +336,17 @@ class Connection:
         # error (and through it the receive buffer) alive.
         raise ProtocolError(1007, f"a text message that is not UTF-8 ({reason}, section 8.1)")
 
-    def _check_partial_text(self, view: memoryview) -> None:
-        """Validate the UTF-8 of a text frame that has only partly arrived (fail fast, 8.1).
-
-        A peer that sends invalid UTF-8 is failed at the first bad byte, not when the frame or
-        the message completes.
-        """
-        if len(view) < 2:
-            return
-        expected = {None: TEXT, TEXT: CONTINUATION}.get(self._message_opcode)
-        if expected is None or view[0] & 0x0F != expected:
-            return
-        header_size = {126: 4, 127: 10}.get(view[1] & 0x7F, 2) + (4 if view[1] & 0x80 else 0)
-        arrived = len(view) - header_size
-        if arrived <= self._partial_checked:
-            return
-        data = view[header_size + self._partial_checked:]
-        if view[1] & 0x80:
-            key = bytes(view[header_size - 4:header_size])
-            shift = self._partial_checked % 4
-            data = apply_mask(data, key[shift:] + key[:shift])
-        if self._partial_utf8 is None:
-            self._partial_utf8 = codecs.getincrementaldecoder("utf-8")()
-            self._partial_utf8.setstate(self._utf8.getstate())
-        self._decode_utf8(self._partial_utf8, data, final=False)
-        self._partial_checked = arrived
-
     def _receive_close(self, payload: bytes) -> None:
-        """Section 5.5.1: answer a close with a close (echoing the code), then we are closed."""
+        """Section 5.5.1: answer a close with a close, then we are closed.
+
+        The reply echoes the peer's code and reason, as websockets and browsers do (5.5.1
+        only asks for the code), so a peer that closed with 4000 "done here" reads it back.
+        """
         code, reason = parse_close_payload(payload)
+        self.close_received = Close(code, reason)
         if self.state is OPEN:
-            reply = b"" if code == CloseCode.NO_STATUS else close_payload(code)
-            self._outgoing += self._encode(CLOSE, reply)
+            self._outgoing += self._encode(CLOSE, payload)
+            self.close_sent = self.close_received
         self.state = CLOSED
         self.close_code, self.close_reason = code, reason
         self._events.append(Close(code, reason))
@@ -301,10 +360,28 @@ class Connection:
 
     def _fail(self, error: ProtocolError) -> None:
         """Section 7.1.7, fail the connection: send a close with the error's code, then stop."""
+        self._outgoing += self.fail(error.code)
+        self.close_reason = error.reason
+
+    def fail(self, code: int, reason: str = "") -> bytes:
+        """Fail the connection for a reason of our own (section 7.1.7), such as a keepalive
+        that went unanswered: the close frame to send (b"" if one was sent already). The
+        connection is closed at once; the caller then drops TCP."""
+        data = b""
         if self.state is OPEN:
-            self._outgoing += self._encode(CLOSE, close_payload(error.code))
+            data = self._encode(CLOSE, close_payload(code, reason))
+            self.close_sent = Close(code, reason)
         self.state = CLOSED
-        self.close_code, self.close_reason = error.code, error.reason
+        self.close_code, self.close_reason = code, reason
+        return data
+
+    def closed_error(self) -> ConnectionClosed:
+        """The ``ConnectionClosed`` that sending or receiving on this connection raises now."""
+        code, reason = self.close_code, self.close_reason
+        if code is None:  # still closing: we sent a close frame, the peer has not answered
+            code, reason = (self.close_sent.code, self.close_sent.reason) if self.close_sent \
+                else (CloseCode.ABNORMAL, "")
+        return ConnectionClosed(code, reason, rcvd=self.close_received, sent=self.close_sent)
 
     # ---- sending ---------------------------------------------------------------------------
 
@@ -318,6 +395,8 @@ class Connection:
 
     def ping(self, payload: bytes = b"") -> bytes:
         """A ping frame (section 5.5.2); the peer must answer with a pong of the same payload."""
+        if self.state is not OPEN:
+            raise self.closed_error()
         return self._encode(PING, payload)
 
     def pong(self, payload: bytes = b"") -> bytes:
@@ -329,11 +408,12 @@ class Connection:
         if self.state is not OPEN:
             return b""
         self.state = State.CLOSING
+        self.close_sent = Close(code, reason)
         return self._encode(CLOSE, close_payload(code, reason))
 
     def _send_message(self, opcode: Opcode, payload: bytes, fragment_size: int | None) -> bytes:
         if self.state is not OPEN:
-            raise ConnectionClosed(self.close_code or CloseCode.NORMAL, self.close_reason)
+            raise self.closed_error()
         if not fragment_size or len(payload) <= fragment_size:
             return self._encode(opcode, payload)
         pieces = [payload[i:i + fragment_size] for i in range(0, len(payload), fragment_size)]

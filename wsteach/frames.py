@@ -96,6 +96,7 @@ class Frame:
 
 MAX_CONTROL_PAYLOAD = 125  # section 5.5: control frames carry at most 125 bytes
 _OPCODES = {opcode.value: opcode for opcode in Opcode}
+CLOSE = Opcode.CLOSE
 _VALID_CLOSE_CODES = frozenset(range(1000, 1004)) | frozenset(range(1007, 1015))
 
 
@@ -126,19 +127,19 @@ def encode_frame(frame: Frame, mask_key: bytes | None = None) -> bytes:
     return header + key + apply_mask(frame.payload, key)
 
 
-def decode_frame(
+def decode_header(
     buffer: bytes | bytearray | memoryview,
     *,
     max_size: int | None = None,
     allow_rsv1: bool = False,
-) -> tuple[Frame, int] | None:
-    """Decode the frame at the start of ``buffer``: ``(frame, bytes used)``, or None if incomplete.
+) -> tuple[Frame, int, int] | None:
+    """The header of the frame at the start of ``buffer``, or None if it has not all arrived.
 
-    Reads nothing past the frame and copies no payload before all of it has arrived, so a
-    claimed 8 EB length costs nothing. Raises ``ProtocolError`` for what one frame alone shows
-    to be wrong: reserved bits (unless ``allow_rsv1``, for a negotiated extension such as
-    permessage-deflate), reserved opcodes, oversized or fragmented control frames, a 64-bit
-    length with its top bit set, a payload over ``max_size`` (1009), and a bad close payload.
+    Returns ``(frame, header size, payload length)``, the frame's payload not read yet (empty).
+    Raises ``ProtocolError`` for what a header alone shows to be wrong: reserved bits (unless
+    ``allow_rsv1``, for a negotiated extension such as permessage-deflate), reserved opcodes,
+    oversized or fragmented control frames, a 64-bit length with its top bit set, and a payload
+    over ``max_size`` (1009), so a claimed 8 EB length is refused before any of it is read.
     """
     available = len(buffer)
     if available < 2:
@@ -164,8 +165,7 @@ def decode_frame(
         if length >> 63:
             raise ProtocolError(1002, "the 64-bit length has its top bit set (section 5.2)")
         offset = 10
-    is_control = first & 0x08
-    if is_control:
+    if first & 0x08:
         _check_control_frame(opcode, first & 0x80, length)
     if max_size is not None and length > max_size:
         raise ProtocolError(1009, f"a frame of {length} bytes is over the limit of {max_size}")
@@ -175,17 +175,36 @@ def decode_frame(
             return None
         mask_key = bytes(buffer[offset:offset + 4])
         offset += 4
-    end = offset + length
-    if available < end:
-        return None
-    if mask_key is None:
-        payload = bytes(buffer[offset:end])
-    else:
-        payload = apply_mask(buffer[offset:end], mask_key)
-    if is_control and opcode == 0x8:  # a close frame: check its code and reason
-        parse_close_payload(payload)
-    frame = Frame(opcode, payload, first & 0x80 != 0, first & 0x40 != 0, first & 0x20 != 0,
+    frame = Frame(opcode, b"", first & 0x80 != 0, first & 0x40 != 0, first & 0x20 != 0,
                   first & 0x10 != 0, mask_key)
+    return frame, offset, length
+
+
+def decode_frame(
+    buffer: bytes | bytearray | memoryview,
+    *,
+    max_size: int | None = None,
+    allow_rsv1: bool = False,
+) -> tuple[Frame, int] | None:
+    """Decode the frame at the start of ``buffer``: ``(frame, bytes used)``, or None if incomplete.
+
+    Reads nothing past the frame and copies no payload before all of it has arrived. Raises
+    ``ProtocolError`` for what one frame alone shows to be wrong: everything ``decode_header``
+    checks, and a bad close payload.
+    """
+    header = decode_header(buffer, max_size=max_size, allow_rsv1=allow_rsv1)
+    if header is None:
+        return None
+    frame, offset, length = header
+    end = offset + length
+    if len(buffer) < end:
+        return None
+    if frame.mask_key is None:
+        frame.payload = bytes(buffer[offset:end])
+    else:
+        frame.payload = apply_mask(buffer[offset:end], frame.mask_key)
+    if frame.opcode is CLOSE:  # a close frame: check its code and reason
+        parse_close_payload(frame.payload)
     return frame, end
 
 
@@ -214,7 +233,9 @@ def parse_close_payload(payload: bytes) -> tuple[int, str]:
     if not (code in _VALID_CLOSE_CODES or 3000 <= code <= 4999):
         raise ProtocolError(1002, f"close code {code} may not be sent on the wire (section 7.4)")
     try:
-        reason = payload[2:].decode("utf-8")
+        return code, payload[2:].decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ProtocolError(1007, f"the close reason is not valid UTF-8 ({exc.reason})") from None
-    return code, reason
+        problem = exc.reason
+    # Raised outside the except block, so that the decoding error (and through its traceback
+    # the receive buffer) is not kept alive by the ProtocolError.
+    raise ProtocolError(1007, f"the close reason is not valid UTF-8 ({problem})")
