@@ -47,13 +47,14 @@ from wsteach.handshake import build_request, build_response
 from wsteach.http1 import parse_request, parse_response
 from wsteach.masking import apply_mask
 from wsteach.show import envcheck
-from wsteach.wire import scenarios
+from wsteach.wire import scenarios, tls
 from wsteach.wire.capture import (
     Capture,
     CaptureNotPermitted,
     WireFrame,
     packet_rows,
     read_pcap,
+    tcp_streams,
     websocket_frames,
     websocket_sessions,
     write_pcap,
@@ -131,18 +132,19 @@ def raw_bytes(value: list[Any]) -> bytes:
     return bytes.fromhex(value[0])
 
 
-def run_tshark(pcap: Path) -> list[dict[str, Any]]:
-    """Every packet's layers, as ``tshark -T json -x`` shows them."""
+def run_tshark(pcap: Path, *options: str) -> list[dict[str, Any]]:
+    """Every packet's layers, as ``tshark -T json -x`` shows them (``options``: more ``-o``)."""
     result = subprocess.run(
         ["tshark", "-n", "-r", str(pcap), "-T", "json", "-x", "--no-duplicate-keys",
-         "-o", "tcp.desegment_tcp_streams:TRUE", "-o", "tcp.reassemble_out_of_order:TRUE"],
+         "-o", "tcp.desegment_tcp_streams:TRUE", "-o", "tcp.reassemble_out_of_order:TRUE",
+         *options],
         capture_output=True, timeout=TSHARK_TIMEOUT, check=True,
     )
     return [packet["_source"]["layers"] for packet in json.loads(result.stdout)]
 
 
-def tshark_view(pcap: Path) -> TsharkView:
-    packets = run_tshark(pcap)
+def tshark_view(pcap: Path, *options: str) -> TsharkView:
+    packets = run_tshark(pcap, *options)
     # The client is the side that sent the SYN, or failing that (a capture started late) the GET.
     client_port: dict[int, int] = {}
     for layers in packets:
@@ -459,6 +461,39 @@ def test_record_websocket_session_scenario(tmp_path: Path) -> None:
     assert parse_response(session.response).status == 101
 
 
+def test_wss_session_decrypts_with_the_key_log(tmp_path: Path) -> None:
+    """The websocket_session scenario over TLS: the capture holds TLS records and nothing of
+    the WebSocket; tshark, given the key log Python wrote, finds the whole session again."""
+    need_live_capture()
+    need_tshark()
+    server_context, client_context = tls.loopback_contexts(tls.throwaway_certificate(tmp_path))
+    keylog = tmp_path / "keys.log"
+    client_context.keylog_filename = str(keylog)
+
+    async def record() -> Capture:
+        port = envcheck.free_loopback_port()
+        async with asyncio.timeout(LIVE_TIMEOUT), Capture(port) as cap:
+            await scenarios.websocket_session(port, server_ssl=server_context,
+                                              client_ssl=client_context)
+        return cap
+
+    packets = asyncio.run(record()).packets
+    pcap = tmp_path / "wss.pcap"
+    write_pcap(packets, pcap)
+    [connection] = tcp_streams(packets)
+    for stream in (connection.from_client, connection.from_server):
+        records = tls.records(stream.data)
+        assert records[0].content_type == "handshake"  # ClientHello, ServerHello
+        assert sum(5 + record.length for record in records) == len(stream.data)
+        for readable in (b"GET /chat", b"websocket", b"Hello", b"bye"):
+            assert readable not in stream.data
+    assert websocket_sessions(packets) == []
+    assert tshark_view(pcap).frames == []  # without the keys, tshark sees no frame either
+    decrypted = tshark_view(pcap, "-o", f"tls.keylog_file:{keylog}")
+    assert decrypted.upgrades == [("GET", "/chat", "101")]
+    check_websocket_session(decrypted.frames)
+
+
 # ---- without privileges -----------------------------------------------------------------------
 
 UNPRIVILEGED_SCRIPT = """
@@ -719,6 +754,17 @@ def test_plain_http_has_no_websocket_frames(tmp_path: Path) -> None:
     assert websocket_sessions(read_pcap(pcap)) == []
 
 
+def test_a_connection_that_is_not_http_has_no_websocket_frames() -> None:
+    """20 KB of bytes that are no HTTP (TLS records, say) are no WebSocket session, and the
+    packet table still describes them."""
+    talk = Conversation()
+    talk.handshake()
+    talk.add("client", "PA", bytes([23, 3, 3]) + (20_000).to_bytes(2, "big") + bytes(20_000))
+    talk.add("server", "A")
+    assert websocket_sessions(talk.packets) == []
+    assert packet_rows(talk.packets)[3].what == "20005 bytes of a message (continued)"
+
+
 @pytest.mark.parametrize("name", ["reassembly", "plain_http"])
 def test_synthetic_capture_agrees_with_tshark(name: str, tmp_path: Path) -> None:
     """tshark (with out-of-order reassembly on) sees the hand-built pcaps as we do."""
@@ -749,6 +795,8 @@ def test_frame_spanning_packets_is_named_in_each_of_them() -> None:
                                     f"{len(big.wire) - 2000} B")
     assert what[parts["second again"]] == (f"TCP retransmission: 1000 bytes already sent in "
                                            f"packet {parts['second']}, sent again")
+    assert [(row.index, row.repeat_of) for row in packet_rows(synthetic.packets)
+            if row.repeat_of is not None] == [(parts["second again"], parts["second"])]
     assert what[synthetic.trio] == ("WebSocket text 'one', 3 B, WebSocket binary, 200 B, "
                                     "WebSocket ping, 0 B")
 

@@ -29,7 +29,7 @@ from scapy.layers.inet import TCP
 from scapy.packet import Packet
 
 from wsteach.frames import Opcode
-from wsteach.http1 import head_end
+from wsteach.http1 import HTTPError, head_end
 from wsteach.show import envcheck
 from wsteach.wire.scapy_ws import frame_size, frames_in
 
@@ -243,8 +243,11 @@ def websocket_sessions(packets: PacketList) -> list[WebSocketSession]:
     """Every WebSocket connection in ``packets`` (plain HTTP connections are skipped)."""
     sessions = []
     for number, conn in enumerate(tcp_streams(packets)):
-        request_end = head_end(conn.from_client.data)
-        response_end = head_end(conn.from_server.data)
+        try:
+            request_end = head_end(conn.from_client.data)
+            response_end = head_end(conn.from_server.data)
+        except HTTPError:  # no end of a head in the first 16 KiB: not HTTP (TLS, for one)
+            continue
         if (request_end is None or response_end is None
                 or not conn.from_server.data.startswith(b"HTTP/1.1 101")):
             continue
@@ -304,6 +307,7 @@ class PacketRow:
     size: int  # TCP payload bytes
     what: str
     phase: str = ""  # TCP_HANDSHAKE, HTTP, FRAMES, CLOSING or TCP_CLOSE, per connection
+    repeat_of: int | None = None  # a retransmission: the packet that first carried its bytes
 
 
 def packet_rows(packets: PacketList) -> list[PacketRow]:
@@ -340,7 +344,7 @@ def packet_rows(packets: PacketList) -> list[PacketRow]:
         phase = _next_phase(phases.get(connection, TCP_HANDSHAKE), tcp, payload, here)
         phases[connection] = phase
         rows.append(PacketRow(index, float(packet.time) - t0, arrow, str(tcp.flags), len(payload),
-                              what, phase))
+                              what, phase, repeats.get(index)))
     return rows
 
 
