@@ -374,8 +374,10 @@ nb04.check_first_two_bytes(answer_first_two)
 # how long is its payload, and is it masked? Answer as a tuple `(opcode, length, masked)`
 # with `opcode` an `Opcode`.
 
-# %% tags=["solution"]
+# %%
 header = bytes([0x89, 0x84])
+
+# %% tags=["solution"]
 answer_header = (Opcode(header[0] & 0x0F), header[1] & 0x7F, bool(header[1] & 0x80))
 
 # %%

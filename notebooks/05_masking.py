@@ -661,8 +661,11 @@ nb05.check_why_masking_protects(answer_why)
 # machine? MB/s means 10⁶ bytes per second. Answer with the implementation's name as the
 # table writes it, and a number.
 
-# %% tags=["solution"]
+# %%
 python_versions = [name for name in IMPLEMENTATIONS if not name.startswith("websockets")]
+print("the four Python versions:", python_versions)
+
+# %% tags=["solution"]
 answer_fastest = max(python_versions, key=lambda name: speeds[name][128])
 answer_frames_per_second = speeds[answer_fastest][128] * 1e6 / 128
 
