@@ -37,8 +37,8 @@ SESSION_PCAP = CAPTURES / "websocket_session.pcap"  # the stored capture (notebo
 PROXY_TIMEOUT = 5.0  # seconds: the upper bound for one proxy scenario (it takes milliseconds)
 SPEED_SIZES = [16 * 2**k for k in range(17)]  # payload sizes to time: 16 B, 32 B ... 1 MiB
 LOOP_MAX_SIZE = 64 * 1024  # the byte-by-byte loop is timed only up to this size
-REPEATS = 11  # timing repeats per point; the table and the plot show their median
-SECONDS_PER_REPEAT = 0.002  # each repeat calls a function at least this long (many calls)
+REPEATS = 21  # timing repeats per point; the table and the plot show their median
+SECONDS_PER_REPEAT = 0.001  # each repeat calls a function at least this long (many calls)
 
 # %% [markdown]
 # ## 1. XOR, the whole trick

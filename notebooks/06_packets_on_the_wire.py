@@ -359,8 +359,8 @@ print("and most of its requests came back empty. Notebook 02 measures this messa
 # 127.0.0.1, valid for a day, with the `cryptography` package; the client trusts that one
 # certificate and nothing else. Python can also write the session keys of every TLS
 # connection to a file (`SSLContext.keylog_filename`, the "key log" format browsers write
-# when `SSLKEYLOGFILE` is set): that file is what lets Wireshark decrypt, below. The folder is a
-# temporary one, deleted with the kernel.
+# when `SSLKEYLOGFILE` is set): that file is what lets Wireshark decrypt, below. Everything goes
+# in a temporary folder, deleted when the kernel stops or this cell runs again.
 
 # %%
 import tempfile
@@ -413,7 +413,9 @@ print("key log lines Python wrote:", [line.split()[0] for line in keylog.read_te
 # direction is a sequence of TLS records (RFC 8446 section 5.1), each a 5-byte header (the
 # content type, a version, a length) and then that many bytes. Only the first ones, the
 # ClientHello and ServerHello, are readable; in TLS 1.3 everything after them is sent as
-# "application_data", the rest of the TLS handshake included.
+# "application_data", the rest of the TLS handshake included (the one-byte
+# "change_cipher_spec" beside them means nothing in TLS 1.3: it is sent so that old middleboxes
+# see what they expect, RFC 8446 appendix D.4).
 
 # %%
 if tls_packets is None:
