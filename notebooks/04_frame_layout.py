@@ -267,7 +267,8 @@ frame_explorer.widget
 #
 # Start a server from the `websockets` library (a peer nobody here wrote), open a raw TCP
 # connection, do the handshake with the package's request builder, then write our own bytes.
-# First a valid masked text frame: the server echoes it.
+# Three helpers first: the server's handler (echo every message), the raw connection with its
+# handshake, and a reader that waits until one whole frame has arrived.
 
 # %%
 import asyncio
@@ -307,6 +308,10 @@ async def read_frame(reader, buffer=b""):
     return result[0]
 
 
+# %% [markdown]
+# First a valid masked text frame: the server echoes it.
+
+# %%
 async with serve(echo, "127.0.0.1", 0, compression=None) as server:
     port = server.sockets[0].getsockname()[1]
     reader, writer = await open_raw_websocket(port)
