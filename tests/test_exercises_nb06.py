@@ -4,8 +4,11 @@ names that mistake."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+
 import pytest
-from conftest import ROOT
+from conftest import ROOT, require
 
 from wsteach.exercises import nb06
 from wsteach.exercises.checking import NotYet
@@ -123,3 +126,14 @@ def test_packets_before_first_frame_right(capsys: pytest.CaptureFixture[str]) ->
 ])
 def test_packets_before_first_frame_wrong(answer: object, hint: str) -> None:
     rejected(nb06.check_packets_before_first_frame, ROWS, answer, hint=hint)
+
+
+def test_tshark_finds_no_frame_in_the_late_capture_either(tmp_path) -> None:
+    """What exercise 6.2 tells the student: without the Upgrade, Wireshark sees no WebSocket."""
+    require(shutil.which("tshark") is not None, "tshark (Wireshark's dissector)",
+            "apt-get install tshark")
+    pcap = tmp_path / "late.pcap"
+    capture.write_pcap(LATE, pcap)
+    found = subprocess.run(["tshark", "-n", "-r", str(pcap), "-Y", "websocket"],
+                           capture_output=True, text=True, timeout=60, check=True)
+    assert found.stdout == ""
