@@ -14,9 +14,10 @@ the ones that are fast:
 
 ``apply_mask`` picks the fastest for the size: the big integer below ``NUMPY_THRESHOLD`` bytes,
 numpy from there on. The threshold is where notebook 05's benchmark (section 5, sizes in steps
-of two) first measures numpy ahead of the big integer: at 1 KiB, about 15% ahead (the two
-cross near 900 bytes); at 512 B the big integer is about 40% ahead. ``benchmarks/protocol.py``
-measures the default at 125 B, 64 KiB and 1 MiB, against websockets' C code.
+of two) first measures numpy ahead of the big integer: 1 KiB (where it was tuned, the two
+cross near 900 bytes, and at 512 B the big integer is still about 1.5 times as fast).
+``benchmarks/protocol.py`` measures the default at 125 B, 64 KiB and 1 MiB, against websockets'
+C code.
 """
 
 from __future__ import annotations
