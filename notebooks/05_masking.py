@@ -479,6 +479,7 @@ def measure(size):
     return {name: size / statistics.median(times) / 1e6 for name, times in timings.items()}
 
 
+# %%
 bytes(8 * 2**20)  # allocated and freed at once: malloc now reuses memory (see above)
 benchmark_start = time.perf_counter()
 speeds = {name: {} for name in IMPLEMENTATIONS}
