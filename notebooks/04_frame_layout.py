@@ -18,7 +18,7 @@
 # message is fragmented with a control frame in the middle, and what a peer does with a frame
 # that breaks the rules.
 #
-# **You need** notebook 03 (the opening handshake). **Time:** about 30 minutes.
+# **You need** notebook 03 (the opening handshake). **Time:** about 40 minutes with the exercises.
 
 # %% [markdown]
 # ## Parameters

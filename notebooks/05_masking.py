@@ -23,7 +23,7 @@
 #
 # **You need** notebook 04 (frame layout: FIN, opcode, MASK, the length forms). Notebook 06
 # shows the same masked frames inside a whole captured session.
-# **Time:** about 30 minutes.
+# **Time:** about 40 minutes with the exercises.
 
 # %% [markdown]
 # ## Parameters

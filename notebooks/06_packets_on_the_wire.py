@@ -21,7 +21,7 @@
 # polling, and what `wss://` changes on the wire.
 #
 # **You need** notebook 04 (frame layout) and 05 (masking); 03 (handshake) helps.
-# **Time:** about 35 minutes.
+# **Time:** about 40 minutes with the exercises.
 
 # %% [markdown]
 # ## Parameters
