@@ -18,7 +18,7 @@
 # message is fragmented with a control frame in the middle, and what a peer does with a frame
 # that breaks the rules.
 #
-# **You need** notebook 03 (the opening handshake). **Time:** about 30 minutes.
+# **You need** notebook 03 (the opening handshake). **Time:** about 40 minutes with the exercises.
 
 # %% [markdown] tags=["navigation"]
 # [← 03 · The opening handshake](03_opening_handshake.ipynb) | [Contents](../README.md) | [05 · Masking →](05_masking.ipynb)
@@ -56,6 +56,11 @@ pictures.bit_layout(hello_masked)
 # | extended payload length | 0, 16 or 64 | the real length when payload len is 126 or 127 |
 # | masking key | 0 or 32 | four random bytes chosen by the client (notebook 05) |
 # | payload | 8 × length | the data, masked when MASK is 1 |
+#
+# > **Errata** (source article, 数据通信过程): "RSV1,RSV2,RSV3：为保留帧" calls the three RSV
+# > fields reserved **frames** (保留帧). They are reserved **bits** (保留位) of every frame's
+# > first byte, one bit each, as the article's own "(每个占1位)" says. What RFC 6455 reserves
+# > for future kinds of frames are opcodes: 0x3-0x7 and 0xB-0xF (section "Opcodes" below).
 
 # %% [markdown]
 # ## Build a frame bit by bit
@@ -90,27 +95,36 @@ pictures.hex_view(by_package)
 #
 # `decode_frame` reads a buffer and returns the frame and how many bytes it used, or `None`
 # when the buffer does not hold a whole frame yet (a TCP read can stop anywhere). Here are all
-# of section 5.7's examples, built by the encoder and decoded again:
+# eight frames of section 5.7's examples: each built by the encoder, compared with the bytes the
+# RFC prints (for the two long ones it prints the header, then "[256 bytes of binary data]"
+# and "[65536 bytes of binary data]"), and decoded again.
 
 # %%
 from wsteach.frames import decode_frame
 
-examples = {
-    "unmasked text": Frame(Opcode.TEXT, b"Hello"),
-    "masked text": Frame(Opcode.TEXT, b"Hello", mask_key=EXAMPLE_KEY),
-    "first fragment": Frame(Opcode.TEXT, b"Hel", fin=False),
-    "last fragment": Frame(Opcode.CONTINUATION, b"lo"),
-    "unmasked ping": Frame(Opcode.PING, b"Hello"),
-    "masked pong": Frame(Opcode.PONG, b"Hello", mask_key=EXAMPLE_KEY),
+examples = {  # name: (frame, the bytes section 5.7 prints)
+    "unmasked text": (Frame(Opcode.TEXT, b"Hello"), "81 05 48 65 6c 6c 6f"),
+    "masked text": (Frame(Opcode.TEXT, b"Hello", mask_key=EXAMPLE_KEY),
+                    "81 85 37 fa 21 3d 7f 9f 4d 51 58"),
+    "fragmented text, first": (Frame(Opcode.TEXT, b"Hel", fin=False), "01 03 48 65 6c"),
+    "fragmented text, last": (Frame(Opcode.CONTINUATION, b"lo"), "80 02 6c 6f"),
+    "unmasked ping": (Frame(Opcode.PING, b"Hello"), "89 05 48 65 6c 6c 6f"),
+    "masked pong": (Frame(Opcode.PONG, b"Hello", mask_key=EXAMPLE_KEY),
+                    "8a 85 37 fa 21 3d 7f 9f 4d 51 58"),
+    "256 bytes binary": (Frame(Opcode.BINARY, bytes(256)), "82 7e 01 00"),
+    "64 KiB binary": (Frame(Opcode.BINARY, bytes(65536)), "82 7f 00 00 00 00 00 01 00 00"),
 }
 rows = []
-for name, frame in examples.items():
+for name, (frame, rfc_bytes) in examples.items():
     wire = encode_frame(frame)
+    assert wire.startswith(bytes.fromhex(rfc_bytes)), name
     decoded, used = decode_frame(wire)
     assert decoded == frame and used == len(wire)
-    rows.append((name, wire.hex(" "), int(decoded.fin), decoded.opcode.name,
-                 decoded.mask_key.hex() if decoded.mask_key else "-", decoded.payload))
-pictures.table(rows, ["section 5.7 example", "bytes", "FIN", "opcode", "masking key", "payload"])
+    shown = wire.hex(" ") if len(wire) <= 16 else f"{wire[:10].hex(' ')} … ({len(wire)} bytes)"
+    rows.append((name, shown, int(decoded.fin), decoded.opcode.name,
+                 decoded.mask_key.hex() if decoded.mask_key else "-", len(decoded.payload)))
+pictures.table(rows, ["section 5.7 example", "bytes (= the RFC's)", "FIN", "opcode",
+                      "masking key", "payload bytes"])
 
 # %%
 wire = encode_frame(Frame(Opcode.TEXT, b"Hello"), EXAMPLE_KEY)
@@ -179,8 +193,16 @@ pictures.table([(f"0x{o.value:X}", o.name.lower(), "control" if o.is_control els
 #
 # A message may be cut into frames: the first carries the opcode (text or binary) and FIN=0,
 # the following ones carry opcode 0x0 (continuation), and the last has FIN=1. A ping may come
-# between them; the receiver answers it at once and keeps reassembling. The sans-I/O
-# `Connection` of the package (notebook 07 uses it more) does exactly that:
+# between them; the receiver answers it at once and keeps reassembling.
+#
+# The package's `Connection` does exactly that. It is **sans-I/O** (in the style of the h11 and
+# wsproto libraries): it never touches a socket or a clock. You hand it the bytes that arrived
+# (`receive_data`), it hands back events (`events()`: a message, a ping, a close) and the
+# bytes it wants sent (`data_to_send()`; its `send_text`, `ping` and `close` return bytes too).
+# Whoever owns the socket writes them. That is why it works the same in a cell, in a test or
+# in an asyncio server; notebook 07 uses it more. Here one client `Connection` makes the bytes
+# of a message cut into 6-byte fragments and of a ping, and we slip the ping between the first
+# two fragments:
 
 # %%
 from wsteach.connection import Connection, Role
@@ -205,24 +227,30 @@ print("the server owes the client:", decode_frame(server.data_to_send())[0])
 # %% [markdown]
 # ## Frames from a real capture
 #
-# The stored capture of notebook 06's session holds frames of every length form. Decode the
-# client's frames straight from the reassembled TCP stream with `decode_frame`, and compare
-# with what the capture module (built on scapy) found.
+# The stored capture of notebook 06's session holds frames of every length form, from both
+# sides. Take the first frame of each length form in each direction, decode it with
+# `decode_frame` from the bytes cut out of the reassembled TCP stream, and compare with what
+# the capture module (built on scapy) found.
 
 # %%
 from wsteach.paths import CAPTURES
 from wsteach.wire import capture
 
 session = capture.websocket_sessions(capture.read_pcap(CAPTURES / "websocket_session.pcap"))[0]
+first_of_each_form = {}
+for wire_frame in session.frames:
+    form = {126: "16-bit", 127: "64-bit"}.get(wire_frame.wire[1] & 0x7F, "7-bit")
+    first_of_each_form.setdefault((wire_frame.direction, form), wire_frame)
 captured_rows = []
-for wire_frame in session.frames[:6]:
+for (_, form), wire_frame in first_of_each_form.items():
     frame, used = decode_frame(wire_frame.wire)
     assert used == len(wire_frame.wire) and frame.payload == wire_frame.payload
-    captured_rows.append((wire_frame.direction, frame.opcode.name, int(frame.fin),
+    captured_rows.append((wire_frame.direction, form, frame.opcode.name, int(frame.fin),
                           frame.mask_key.hex() if frame.mask_key else "-", len(frame.payload),
                           wire_frame.wire[:14].hex(" ")))
-pictures.table(captured_rows, ["from", "opcode", "FIN", "masking key", "payload bytes",
-                           "first bytes on the wire"])
+assert {form for _, form in first_of_each_form} == {"7-bit", "16-bit", "64-bit"}
+pictures.table(captured_rows, ["from", "length form", "opcode", "FIN", "masking key",
+                               "payload bytes", "first bytes on the wire"])
 
 # %% [markdown]
 # ## Explore
@@ -242,7 +270,8 @@ frame_explorer.widget
 #
 # Start a server from the `websockets` library (a peer nobody here wrote), open a raw TCP
 # connection, do the handshake with the package's request builder, then write our own bytes.
-# First a valid masked text frame: the server echoes it.
+# Three helpers first: the server's handler (echo every message), the raw connection with its
+# handshake, and a reader that waits until one whole frame has arrived.
 
 # %%
 import asyncio
@@ -282,6 +311,10 @@ async def read_frame(reader, buffer=b""):
     return result[0]
 
 
+# %% [markdown]
+# First a valid masked text frame: the server echoes it.
+
+# %%
 async with serve(echo, "127.0.0.1", 0, compression=None) as server:
     port = server.sockets[0].getsockname()[1]
     reader, writer = await open_raw_websocket(port)
@@ -292,9 +325,11 @@ async with serve(echo, "127.0.0.1", 0, compression=None) as server:
 
 
 # %% [markdown]
-# Now frames that break the rules. The server must fail the connection with a close frame
-# carrying the right code (RFC 6455 section 7.4.1): 1002 for a protocol error, 1007 for text
-# that is not UTF-8.
+# Now frames that break the rules. A peer that receives one must *fail the WebSocket
+# connection* (RFC 6455 section 7.1.7): it **should** first send a close frame with a status
+# code from section 7.4.1 (1002 for a protocol error, 1007 for text that is not UTF-8), then
+# close TCP. For an unmasked frame from a client, section 5.1 is looser still: the server
+# **must** close the connection and **may** send 1002. What the `websockets` server does:
 
 # %%
 from wsteach.frames import parse_close_payload
@@ -347,8 +382,10 @@ nb04.check_first_two_bytes(answer_first_two)
 # how long is its payload, and is it masked? Answer as a tuple `(opcode, length, masked)`
 # with `opcode` an `Opcode`.
 
-# %% tags=["solution"]
+# %%
 header = bytes([0x89, 0x84])
+
+# %% tags=["solution"]
 answer_header = (Opcode(header[0] & 0x0F), header[1] & 0x7F, bool(header[1] & 0x80))
 
 # %%
@@ -367,6 +404,54 @@ def frame_length(payload_size, masked):
 
 # %%
 nb04.check_frame_length(frame_length)
+
+# %% [markdown]
+# **Exercise 4.4** (predict, then run). A client sends a masked frame whose opcode is 0x3, one
+# of the reserved values no one has defined. Which close code will the `websockets` server
+# answer with? Write your prediction **before** you run the cell after it: that cell sends the
+# frame to a real server and compares.
+
+# %% tags=["solution"]
+prediction_reserved_opcode = 1002
+
+# %%
+reserved_frame = bytearray(encode_frame(Frame(Opcode.TEXT, b"Hello"), EXAMPLE_KEY))
+reserved_frame[0] = reserved_frame[0] & 0xF0 | 0x3  # keep FIN and RSV, opcode 0x3
+async with serve(echo, "127.0.0.1", 0, compression=None) as server:
+    reader, writer = await open_raw_websocket(server.sockets[0].getsockname()[1])
+    writer.write(reserved_frame)
+    answer = await asyncio.wait_for(read_frame(reader), TIMEOUT)
+    writer.close()
+answered_code, answered_reason = parse_close_payload(answer.payload)
+print(f"we sent {bytes(reserved_frame[:2]).hex(' ')} …; the server answered "
+      f"{answer.opcode.name} {answered_code} {answered_reason!r}")
+nb04.check_reserved_opcode_prediction(prediction_reserved_opcode, answered_code)
+
+
+# %% [markdown]
+# **Exercise 4.5** (write a fragment reassembler). Write `reassemble(frames)`: given a list of
+# `Frame`s as they arrived, return the list of messages they carry, a `str` for a text message
+# and `bytes` for a binary one. Messages may be fragmented, and control frames (ping, pong)
+# may sit between the fragments; they are not part of any message. Think about a Chinese
+# character whose UTF-8 bytes are cut between two fragments.
+
+# %% tags=["solution"]
+def reassemble(frames):
+    messages, parts, kind = [], [], None
+    for frame in frames:
+        if frame.opcode.is_control:
+            continue  # answered at once by a real endpoint; no part of a message
+        if frame.opcode != Opcode.CONTINUATION:
+            kind, parts = frame.opcode, []
+        parts.append(frame.payload)
+        if frame.fin:
+            data = b"".join(parts)
+            messages.append(data.decode("utf-8") if kind == Opcode.TEXT else data)
+    return messages
+
+
+# %%
+nb04.check_reassembler(reassemble)
 
 # %% [markdown] tags=["navigation"]
 # [← 03 · The opening handshake](03_opening_handshake.ipynb) | [Contents](../README.md) | [05 · Masking →](05_masking.ipynb)

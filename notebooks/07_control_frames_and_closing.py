@@ -568,6 +568,13 @@ for frame in (client_close, server_close):
 # **Exercise 7.2.** Predict first: for the three endings below, what do `code` and
 # `wasClean` say in the page? Answer with `(code, wasClean)` tuples.
 
+# %%
+PREDICTED_ENDINGS = [
+    "the page calls close() with no code",
+    "a server resets TCP (RST)",
+    "a server's close frame carries 1005 (never allowed on the wire)",
+]
+
 # %% tags=["solution"]
 answer_close_events = {
     "the page calls close() with no code": (1005, True),
@@ -576,7 +583,7 @@ answer_close_events = {
 }
 
 # %%
-nb07.check_browser_close_events(list(answer_close_events), answer_close_events)
+nb07.check_browser_close_events(PREDICTED_ENDINGS, answer_close_events)
 
 # %%
 import json

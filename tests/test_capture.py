@@ -46,13 +46,14 @@ from wsteach.handshake import build_request, build_response
 from wsteach.http1 import parse_request, parse_response
 from wsteach.masking import apply_mask
 from wsteach.show import envcheck
-from wsteach.wire import scenarios
+from wsteach.wire import scenarios, tls
 from wsteach.wire.capture import (
     Capture,
     CaptureNotPermitted,
     WireFrame,
     packet_rows,
     read_pcap,
+    tcp_streams,
     websocket_frames,
     websocket_sessions,
     write_pcap,
@@ -132,18 +133,19 @@ def raw_bytes(value: list[Any]) -> bytes:
     return bytes.fromhex(value[0])
 
 
-def run_tshark(pcap: Path) -> list[dict[str, Any]]:
-    """Every packet's layers, as ``tshark -T json -x`` shows them."""
+def run_tshark(pcap: Path, *options: str) -> list[dict[str, Any]]:
+    """Every packet's layers, as ``tshark -T json -x`` shows them (``options``: more ``-o``)."""
     result = subprocess.run(
         ["tshark", "-n", "-r", str(pcap), "-T", "json", "-x", "--no-duplicate-keys",
-         "-o", "tcp.desegment_tcp_streams:TRUE", "-o", "tcp.reassemble_out_of_order:TRUE"],
+         "-o", "tcp.desegment_tcp_streams:TRUE", "-o", "tcp.reassemble_out_of_order:TRUE",
+         *options],
         capture_output=True, timeout=TSHARK_TIMEOUT, check=True,
     )
     return [packet["_source"]["layers"] for packet in json.loads(result.stdout)]
 
 
-def tshark_view(pcap: Path) -> TsharkView:
-    packets = run_tshark(pcap)
+def tshark_view(pcap: Path, *options: str) -> TsharkView:
+    packets = run_tshark(pcap, *options)
     # The client is the side that sent the SYN, or failing that (a capture started late) the GET.
     client_port: dict[int, int] = {}
     for layers in packets:
@@ -530,6 +532,39 @@ def test_record_websocket_session_scenario(tmp_path: Path) -> None:
     assert parse_response(session.response).status == 101
 
 
+def test_wss_session_decrypts_with_the_key_log(tmp_path: Path) -> None:
+    """The websocket_session scenario over TLS: the capture holds TLS records and nothing of
+    the WebSocket; tshark, given the key log Python wrote, finds the whole session again."""
+    need_live_capture()
+    need_tshark()
+    server_context, client_context = tls.loopback_contexts(tls.throwaway_certificate(tmp_path))
+    keylog = tmp_path / "keys.log"
+    client_context.keylog_filename = str(keylog)
+
+    async def record() -> Capture:
+        port = envcheck.free_loopback_port()
+        async with asyncio.timeout(LIVE_TIMEOUT), Capture(port) as cap:
+            await scenarios.websocket_session(port, server_ssl=server_context,
+                                              client_ssl=client_context)
+        return cap
+
+    packets = asyncio.run(record()).packets
+    pcap = tmp_path / "wss.pcap"
+    write_pcap(packets, pcap)
+    [connection] = tcp_streams(packets)
+    for stream in (connection.from_client, connection.from_server):
+        records = tls.records(stream.data)
+        assert records[0].content_type == "handshake"  # ClientHello, ServerHello
+        assert sum(5 + record.length for record in records) == len(stream.data)
+        for readable in (b"GET /chat", b"websocket", b"Hello", b"bye"):
+            assert readable not in stream.data
+    assert websocket_sessions(packets) == []
+    assert tshark_view(pcap).frames == []  # without the keys, tshark sees no frame either
+    decrypted = tshark_view(pcap, "-o", f"tls.keylog_file:{keylog}")
+    assert decrypted.upgrades == [("GET", "/chat", "101")]
+    check_websocket_session(decrypted.frames)
+
+
 # ---- without privileges -----------------------------------------------------------------------
 
 UNPRIVILEGED_SCRIPT = """
@@ -790,6 +825,17 @@ def test_plain_http_has_no_websocket_frames(tmp_path: Path) -> None:
     assert websocket_sessions(read_pcap(pcap)) == []
 
 
+def test_a_connection_that_is_not_http_has_no_websocket_frames() -> None:
+    """20 KB of bytes that are no HTTP (TLS records, say) are no WebSocket session, and the
+    packet table still describes them."""
+    talk = Conversation()
+    talk.handshake()
+    talk.add("client", "PA", bytes([23, 3, 3]) + (20_000).to_bytes(2, "big") + bytes(20_000))
+    talk.add("server", "A")
+    assert websocket_sessions(talk.packets) == []
+    assert packet_rows(talk.packets)[3].what == "20005 bytes of a message (continued)"
+
+
 @pytest.mark.parametrize("name", ["reassembly", "plain_http"])
 def test_synthetic_capture_agrees_with_tshark(name: str, tmp_path: Path) -> None:
     """tshark (with out-of-order reassembly on) sees the hand-built pcaps as we do."""
@@ -910,3 +956,58 @@ def test_compressed_message_that_does_not_inflate(tmp_path: Path) -> None:
     write_pcap(talk.packets, pcap)
     with pytest.raises(ValueError, match="does not inflate"):
         websocket_frames(pcap)
+
+
+# ---- the packet table: frames across packets, retransmissions, phases ------------------------
+
+def test_frame_spanning_packets_is_named_in_each_of_them() -> None:
+    """The big frame came in three segments (out of order, one retransmitted): each row says
+    which part of the frame it carried, and the retransmission says which packet it repeats."""
+    synthetic = reassembly_packets()
+    big = websocket_sessions(synthetic.packets)[0].frames[0]
+    parts = synthetic.big_parts
+    header = len(big.wire) - len(big.payload)
+    assert big.segments == ((parts["first"], 1000), (parts["second"], 1000),
+                            (parts["third"], len(big.wire) - 2000))
+    what = {row.index: row.what for row in packet_rows(synthetic.packets)}
+    assert what[parts["first"]].startswith("start of WebSocket binary masked, 3000 B")
+    assert f"{header}-byte header + {1000 - header} B" in what[parts["first"]]
+    assert what[parts["second"]] == "middle of WebSocket binary masked, 3000 B: 1000 B more"
+    assert what[parts["third"]] == (f"end of WebSocket binary masked, 3000 B: last "
+                                    f"{len(big.wire) - 2000} B")
+    assert what[parts["second again"]] == (f"TCP retransmission: 1000 bytes already sent in "
+                                           f"packet {parts['second']}, sent again")
+    assert [(row.index, row.repeat_of) for row in packet_rows(synthetic.packets)
+            if row.repeat_of is not None] == [(parts["second again"], parts["second"])]
+    assert what[synthetic.trio] == ("WebSocket text 'one', 3 B, WebSocket binary, 200 B, "
+                                    "WebSocket ping, 0 B")
+
+
+def test_each_packet_gets_the_phase_of_its_connection() -> None:
+    rows = packet_rows(reassembly_packets().packets)
+    phases = [row.phase for row in rows]
+    # In order, each phase once: a bare ACK stays in the phase before it.
+    assert [phase for i, phase in enumerate(phases) if i == 0 or phases[i - 1] != phase] == [
+        "TCP handshake", "HTTP", "WebSocket frames", "closing handshake", "TCP close"]
+    assert {row.phase for row in rows if row.what.startswith("TCP handshake")} == {
+        "TCP handshake"}
+    assert {row.phase for row in rows if row.what.startswith(("GET", "HTTP/1.1 101"))} == {"HTTP"}
+    assert {row.phase for row in rows if "close" in row.what} == {"closing handshake"}
+    assert {row.phase for row in rows if row.what.startswith("FIN")} == {"TCP close"}
+    plain = packet_rows(plain_http_packets())
+    assert [row.phase for row in plain] == ["TCP handshake"] * 3 + ["HTTP"] * 2 + ["TCP close"] * 2
+
+
+def test_stored_session_retransmission_is_named_as_tshark_names_it() -> None:
+    """Wherever tshark suspects a retransmission of data in a stored capture, so do we, and only
+    there (a repeated SYN or FIN carries no bytes, so no row calls it one)."""
+    need_tshark()
+    for pcap in STORED_PCAPS:
+        result = subprocess.run(
+            ["tshark", "-n", "-r", str(pcap), "-Y", "tcp.analysis.retransmission && tcp.len > 0",
+             "-T", "fields", "-e", "frame.number"],
+            capture_output=True, text=True, timeout=TSHARK_TIMEOUT, check=True)
+        theirs = {int(number) - 1 for number in result.stdout.split()}
+        ours = {row.index for row in packet_rows(read_pcap(pcap))
+                if row.what.startswith("TCP retransmission")}
+        assert ours == theirs, pcap.name

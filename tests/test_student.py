@@ -27,11 +27,7 @@ NO_ANSWER = "No answer yet"
 # What the student edition shows today where the teacher's notebook or its check is not ready
 # for a stub (found by this test, owned by the exercise fixes): notebook, a piece of the
 # cell's source, what the cell prints. An entry that no longer happens gives a warning: delete it.
-KNOWN_GAPS = {
-    ("04_frame_layout", "nb04.check_frame_length"): "NotImplementedError",
-    ("05_masking", "nb05.check_apply_mask_function"):
-        "NotYet: For a payload of 0 bytes the function raised NotImplementedError",
-}
+KNOWN_GAPS: dict[tuple[str, str], str] = {}  # (notebook, a piece of the cell): what it printed
 
 
 def test_each_assigned_name_becomes_an_ellipsis_in_order_once():

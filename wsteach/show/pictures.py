@@ -5,6 +5,7 @@ Beside the protocol stack: nothing in the stack imports this module.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable, Sequence
 from html import escape
 
@@ -86,9 +87,15 @@ def packet_table(rows) -> HTML:
     )
 
 
+LABEL_WIDTH = 80  # characters of a packet's description on its arrow (cut at a word)
+PHASE_COLOURS = ("#f1f3f5", "white")
+
+
 def sequence_diagram(rows, title: str = "who sent what"):
     """A matplotlib sequence diagram: client on the left, server on the right, one arrow per
-    packet, labelled with what it is (rows from ``wsteach.wire.capture.packet_rows``)."""
+    packet, labelled with its number and what it is; the phases of the connection (TCP
+    handshake, HTTP, frames, closing) in grey and white bands, named on the right (rows from
+    ``wsteach.wire.capture.packet_rows``)."""
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(9, 0.3 * len(rows) + 1))
@@ -100,9 +107,15 @@ def sequence_diagram(rows, title: str = "who sent what"):
         colour = "#1c7ed6" if start == 0 else "#2f9e44"
         axes.annotate("", xy=(end, y - 0.6), xytext=(start, y),
                       arrowprops={"arrowstyle": "->", "color": colour})
-        axes.text(0.5, y - 0.25, row.what[:60], ha="center", va="bottom", fontsize=7,
+        label = textwrap.shorten(f"{row.index}: {row.what}", LABEL_WIDTH, placeholder=" …")
+        axes.text(0.5, y - 0.25, label, ha="center", va="bottom", fontsize=7,
                   backgroundcolor="white")
-    axes.set_xlim(-0.15, 1.15)
+    for band, (first, last) in enumerate(_phase_runs(rows)):
+        axes.axhspan(-last - 0.8, -first + 0.2, color=PHASE_COLOURS[band % 2], zorder=0)
+        packets = f"\n(packets {rows[first].index}-{rows[last].index})" if last > first else ""
+        axes.text(1.05, -(first + last) / 2 - 0.3, rows[first].phase + packets, va="center",
+                  fontsize=8, color="#495057")
+    axes.set_xlim(-0.15, 1.45)
     axes.set_ylim(-len(rows), 0.5)
     axes.set_xticks([0, 1], ["client", "server"])
     axes.xaxis.tick_top()
@@ -112,6 +125,19 @@ def sequence_diagram(rows, title: str = "who sent what"):
         axes.spines[side].set_visible(False)
     figure.tight_layout()
     return figure
+
+
+def _phase_runs(rows) -> list[tuple[int, int]]:
+    """(first, last) position of each run of rows in the same phase (rows without one: none)."""
+    runs: list[tuple[int, int]] = []
+    for step, row in enumerate(rows):
+        if not row.phase:
+            continue
+        if runs and runs[-1][1] == step - 1 and rows[step - 1].phase == row.phase:
+            runs[-1] = (runs[-1][0], step)
+        else:
+            runs.append((step, step))
+    return runs
 
 
 BIT_COLOURS = {
@@ -152,6 +178,22 @@ def bit_layout(wire: bytes, payload_bytes: int = 4) -> HTML:
                       for name, colour in BIT_COLOURS.items())
     return HTML(f"<table style='border-collapse:collapse'><tr>{ruler}</tr>{''.join(rows)}"
                 f"</table><div style='font-size:smaller;margin-top:4px'>{legend}</div>")
+
+
+def byte_bits(rows: Iterable[tuple[str, int, str]]) -> HTML:
+    """One row of eight bit cells per (label, byte value, note), 1 bits dark: for XOR by hand
+    (notebook 05)."""
+    def cells(value: int) -> str:
+        return "".join(
+            f"<td style='background:{'#1c7ed6' if bit else '#e7f5ff'};"
+            f"color:{'white' if bit else 'black'};width:1.6em;text-align:center;"
+            f"font-family:monospace'>{bit}</td>"
+            for bit in (value >> (7 - i) & 1 for i in range(8)))
+    body = "".join(
+        f"<tr><th style='text-align:left'>{escape(label)}</th>{cells(value)}"
+        f"<td style='font-family:monospace;text-align:left'>0x{value:02x} {escape(note)}</td></tr>"
+        for label, value, note in rows)
+    return HTML(f"<table>{body}</table>")
 
 
 # ---- bytes and words of SHA-1 (notebook 03) ---------------------------------------------------

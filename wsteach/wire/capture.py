@@ -7,7 +7,8 @@
 - ``tcp_streams(packets)``: each TCP connection's two byte streams, reassembled from segments.
 - ``websocket_frames(pcap_path)``: every WebSocket frame in a capture, in order, with who sent it
   (and, for a message compressed with permessage-deflate, its inflated text or bytes).
-- ``packet_rows(packets)``: one line per packet (time, direction, TCP flags, bytes, what it is).
+- ``packet_rows(packets)``: one line per packet (time, direction, TCP flags, bytes, what it is,
+  and the phase of the connection it belongs to: TCP handshake, HTTP, frames, closing).
 
 Reassembly matters: a 70 KB message is several TCP segments, and one segment may hold several
 frames, so frames are cut from the reassembled stream, never from single packets.
@@ -30,7 +31,7 @@ from scapy.layers.inet import TCP
 from scapy.packet import Packet
 
 from wsteach.frames import Opcode
-from wsteach.http1 import head_end, parse_response
+from wsteach.http1 import HTTPError, head_end, parse_response
 from wsteach.show import envcheck
 from wsteach.wire.scapy_ws import frame_size, frames_in
 
@@ -122,13 +123,21 @@ class Stream:
     data: bytes = b""
     ends: list[int] = field(default_factory=list)  # stream offset where each piece ends...
     packets: list[int] = field(default_factory=list)  # ...and the index of its packet
+    # packets that brought no new byte (a retransmission), and the packet that first brought
+    # the bytes they repeat
+    repeats: dict[int, int] = field(default_factory=dict)
 
-    def completed_by(self, start: int, end: int) -> int:
-        """The index of the packet that completed bytes ``start:end`` of the stream: the last
-        to arrive of those that carried them (segments may arrive out of order)."""
+    def carried_by(self, start: int, end: int) -> list[tuple[int, int]]:
+        """Which packets carried bytes ``start:end`` of the stream, in stream order: (packet
+        index, how many of those bytes it brought)."""
         first = bisect.bisect_right(self.ends, start)
         last = bisect.bisect_right(self.ends, end - 1)
-        return max(self.packets[first:last + 1])
+        carried = []
+        for piece in range(first, last + 1):
+            piece_start = self.ends[piece - 1] if piece else 0
+            overlap = min(end, self.ends[piece]) - max(start, piece_start)
+            carried.append((self.packets[piece], overlap))
+        return carried
 
 
 @dataclass
@@ -190,6 +199,8 @@ def _reassemble(packets: PacketList, indexes: list[int], sender: Endpoint) -> St
             data += fresh
             stream.ends.append(len(data))
             stream.packets.append(index)
+        else:
+            stream.repeats[index] = stream.packets[bisect.bisect_right(stream.ends, offset)]
     stream.data = bytes(data)
     return stream
 
@@ -215,6 +226,9 @@ class WireFrame:
     time: float  # when the packet completing the frame was captured
     packet_index: int
     connection: int  # which TCP connection of the capture
+    # the packets that carried the frame's bytes, in stream order: (packet index, how many of
+    # the frame's bytes it brought); one entry when the frame came in one segment
+    segments: tuple[tuple[int, int], ...] = ()
     inflated: str | bytes | None = None
 
     @property
@@ -236,8 +250,11 @@ def websocket_sessions(packets: PacketList) -> list[WebSocketSession]:
     """Every WebSocket connection in ``packets`` (plain HTTP connections are skipped)."""
     sessions = []
     for number, conn in enumerate(tcp_streams(packets)):
-        request_end = head_end(conn.from_client.data)
-        response_end = head_end(conn.from_server.data)
+        try:
+            request_end = head_end(conn.from_client.data)
+            response_end = head_end(conn.from_server.data)
+        except HTTPError:  # no end of a head in the first 16 KiB: not HTTP (TLS, for one)
+            continue
         if (request_end is None or response_end is None
                 or not conn.from_server.data.startswith(b"HTTP/1.1 101")):
             continue
@@ -260,12 +277,13 @@ def _frames(packets: PacketList, stream: Stream, start: int, direction: str,
         size = frame_size(layer)
         if offset + size > len(stream.data):
             break  # the capture ended inside this frame
-        index = stream.completed_by(offset, offset + size)
+        segments = tuple(stream.carried_by(offset, offset + size))
+        index = max(packet for packet, _ in segments)
         mask_key = layer.getfieldval("mask_key") if layer.mask else None
         frames.append(WireFrame(direction, bool(layer.fin), bool(layer.rsv1), layer.opcode,
                                 bool(layer.mask), mask_key, bytes(layer.data),
                                 stream.data[offset:offset + size], float(packets[index].time),
-                                index, connection))
+                                index, connection, segments))
         offset += size
     return frames
 
@@ -320,6 +338,15 @@ def websocket_frames(pcap_path: str | Path) -> list[WireFrame]:
 
 # ---- one line per packet ---------------------------------------------------------------------
 
+# The phases of a connection, in the order they come; a packet without news (a bare ACK) stays
+# in the phase of the packet before it on its connection.
+TCP_HANDSHAKE = "TCP handshake"
+HTTP = "HTTP"
+FRAMES = "WebSocket frames"
+CLOSING = "closing handshake"
+TCP_CLOSE = "TCP close"
+
+
 @dataclass(frozen=True)
 class PacketRow:
     """What a packet table shows for one packet."""
@@ -330,31 +357,65 @@ class PacketRow:
     flags: str
     size: int  # TCP payload bytes
     what: str
+    phase: str = ""  # TCP_HANDSHAKE, HTTP, FRAMES, CLOSING or TCP_CLOSE, per connection
+    repeat_of: int | None = None  # a retransmission: the packet that first carried its bytes
 
 
 def packet_rows(packets: PacketList) -> list[PacketRow]:
-    """Describe every TCP packet: handshake flags, HTTP heads, WebSocket frames, FIN."""
+    """Describe every TCP packet: handshake flags, HTTP heads, WebSocket frames (a frame that
+    spans several packets is named in each: its start, its middle, its end), retransmissions,
+    FIN; and give each packet the phase its connection is in."""
     connections = tcp_streams(packets)
     clients = {conn.client for conn in connections}
-    frames_by_packet: dict[int, list[WireFrame]] = {}
+    repeats = {packet: original for conn in connections
+               for stream in (conn.from_client, conn.from_server)
+               for packet, original in stream.repeats.items()}
+    pieces: dict[int, list[tuple[WireFrame, int, int]]] = {}  # packet -> (frame, part, bytes)
     for session in websocket_sessions(packets):
         for frame in session.frames:
-            frames_by_packet.setdefault(frame.packet_index, []).append(frame)
+            for part, (index, size) in enumerate(frame.segments):
+                pieces.setdefault(index, []).append((frame, part, size))
+    phases: dict[frozenset[Endpoint], str] = {}
     t0 = float(packets[0].time) if packets else 0.0
     rows = []
     for index, packet in enumerate(packets):
         if TCP not in packet:
             continue
-        source, _ = _endpoints(packet)
+        source, destination = _endpoints(packet)
         arrow = "client → server" if source in clients else "server → client"
         tcp = packet[TCP]
         payload = bytes(tcp.payload)
+        here = pieces.get(index, [])
+        if index in repeats:
+            what = (f"TCP retransmission: {len(payload)} bytes already sent in packet "
+                    f"{repeats[index]}, sent again")
+        else:
+            what = _describe(tcp, payload, here)
+        connection = frozenset((source, destination))
+        phase = _next_phase(phases.get(connection, TCP_HANDSHAKE), tcp, payload, here)
+        phases[connection] = phase
         rows.append(PacketRow(index, float(packet.time) - t0, arrow, str(tcp.flags), len(payload),
-                              _describe(tcp, payload, frames_by_packet.get(index, []))))
+                              what, phase, repeats.get(index)))
     return rows
 
 
-def _describe(tcp: TCP, payload: bytes, frames: list[WireFrame]) -> str:
+def _next_phase(phase: str, tcp: TCP, payload: bytes,
+                pieces: list[tuple[WireFrame, int, int]]) -> str:
+    order = [TCP_HANDSHAKE, HTTP, FRAMES, CLOSING, TCP_CLOSE]
+    if tcp.flags.F or tcp.flags.R:
+        news = TCP_CLOSE
+    elif any(frame.opcode == Opcode.CLOSE for frame, _, _ in pieces):
+        news = CLOSING
+    elif pieces:
+        news = FRAMES
+    elif payload and not tcp.flags.S:
+        news = HTTP
+    else:
+        news = phase
+    return max(phase, news, key=order.index)
+
+
+def _describe(tcp: TCP, payload: bytes, pieces: list[tuple[WireFrame, int, int]]) -> str:
     flags = tcp.flags
     if flags.S:
         return "TCP handshake: SYN-ACK" if flags.A else "TCP handshake: SYN"
@@ -362,14 +423,27 @@ def _describe(tcp: TCP, payload: bytes, frames: list[WireFrame]) -> str:
         return "FIN: no more data from this side"
     if flags.R:
         return "RST: connection reset"
-    if frames:
-        return ", ".join(_frame_summary(frame) for frame in frames)
+    if pieces:
+        return ", ".join(_piece_summary(frame, part, size) for frame, part, size in pieces)
     if not payload:
         return "ACK"
     first_line = payload.split(b"\r\n", 1)[0]
     if first_line.startswith((b"GET ", b"POST ", b"HTTP/")):
         return first_line.decode("latin-1")  # an HTTP request line or status line
     return f"{len(payload)} bytes of a message (continued)"
+
+
+def _piece_summary(frame: WireFrame, part: int, size: int) -> str:
+    """A frame in one packet, or the part of it this packet carried."""
+    summary = _frame_summary(frame)
+    if len(frame.segments) == 1:
+        return summary
+    header = len(frame.wire) - len(frame.payload)
+    if part == 0:
+        return f"start of {summary}: its {header}-byte header + {size - header} B"
+    if part == len(frame.segments) - 1:
+        return f"end of {summary}: last {size} B"
+    return f"middle of {summary}: {size} B more"
 
 
 def _frame_summary(frame: WireFrame) -> str:

@@ -8,6 +8,7 @@ stored capture can be regenerated. Live capture needs root or cap_net_raw.
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,14 +32,17 @@ async def echo(ws: aio.WebSocket) -> None:
         await ws.send(message)
 
 
-async def websocket_session(port: int) -> None:
+async def websocket_session(port: int, *, server_ssl: ssl.SSLContext | None = None,
+                            client_ssl: ssl.SSLContext | None = None) -> None:
     """A whole session between our client and our echo server.
 
     The handshake; a text and a binary message; the length boundaries; a fragmented message
     with a ping between its fragments (and the pong); a close with a code and a reason; TCP FIN.
+    With ``server_ssl`` and ``client_ssl`` the same session runs over TLS (``wss://``).
     """
-    async with aio.serve(echo, "127.0.0.1", port):
-        ws = await aio.connect(f"ws://127.0.0.1:{port}/chat")
+    scheme = "wss" if server_ssl else "ws"
+    async with aio.serve(echo, "127.0.0.1", port, ssl=server_ssl):
+        ws = await aio.connect(f"{scheme}://127.0.0.1:{port}/chat", ssl=client_ssl)
         await ws.send("Hello")
         await ws.recv()
         await ws.send(bytes(range(8)))
