@@ -2,7 +2,8 @@
 
 ``echo`` runs an echo server on this package's own implementation (for students, and for the
 Autobahn conformance cases). ``capture --out data/captures`` regenerates the stored pcaps
-(needs root or cap_net_raw).
+(needs root or cap_net_raw). ``socketio --port P [--news-interval S]`` runs the Socket.IO news
+feed of notebook 09 on the package's own small Socket.IO server (page at ``/``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,15 @@ async def run_echo(host: str, port: int, max_size: int) -> None:
         await server.serve_forever()
 
 
+async def run_socketio(host: str, port: int, news_interval: float | None) -> None:
+    from wsteach.socketio import newsfeed
+
+    async with newsfeed.news_feed(news_interval).serve(host, port) as server:
+        print(f"Socket.IO news feed on http://{host}:{server.port}/ (the page) and "
+              f"ws://{host}:{server.port}/socket.io/ (Ctrl+C stops it)", flush=True)
+        await server.serve_forever()
+
+
 async def run_capture(out: Path, only: list[str]) -> None:
     from wsteach.wire import scenarios  # scapy is imported only for this command
 
@@ -52,6 +62,11 @@ def main(argv: list[str] | None = None) -> None:
     echo_parser.add_argument("--port", type=int, default=9001, help="0 picks a free port")
     echo_parser.add_argument("--max-size", type=int, default=16 * 2**20,
                              help="largest message accepted, in bytes (default 16 MiB)")
+    socketio_parser = commands.add_parser("socketio", help="run the Socket.IO news feed")
+    socketio_parser.add_argument("--host", type=loopback_host, default="127.0.0.1")
+    socketio_parser.add_argument("--port", type=int, default=4001, help="0 picks a free port")
+    socketio_parser.add_argument("--news-interval", type=float, default=None, metavar="S",
+                                 help="seconds between news (default: random, 2 to 7 s)")
     capture_parser = commands.add_parser("capture", help="regenerate the stored pcaps")
     capture_parser.add_argument("--out", type=Path, default=Path("data/captures"))
     capture_parser.add_argument("--only", nargs="+", default=[], metavar="NAME",
@@ -60,6 +75,8 @@ def main(argv: list[str] | None = None) -> None:
     with contextlib.suppress(KeyboardInterrupt):
         if args.command == "echo":
             asyncio.run(run_echo(args.host, args.port, args.max_size))
+        elif args.command == "socketio":
+            asyncio.run(run_socketio(args.host, args.port, args.news_interval))
         else:
             asyncio.run(run_capture(args.out, args.only))
 
