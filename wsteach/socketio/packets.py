@@ -14,8 +14,9 @@ The format (socket.io's ``docs/socket.io-protocol/v5-current.md``, "Packet encod
     51-["up",{"_placeholder":true,"num":0}]   BINARY_EVENT: one binary message follows
 
 On the wire each is prefixed by Engine.IO's ``4`` (message): ``42["news",...]``. ``decode``
-checks what the reference parser (socket.io-parser) checks, and raises ``SocketIOError`` with
-a sentence saying what is wrong.
+checks what the reference parser (socket.io-parser) checks, and one thing more (an event's
+name must be a string; socket.io-parser also takes a number), and raises ``SocketIOError``
+with a sentence saying what is wrong.
 """
 
 from __future__ import annotations
