@@ -255,3 +255,44 @@ def test_any_text_decodes_or_raises_our_error(text):
         engineio.decode(text)
     except engineio.EngineIOError:
         pass
+
+
+# ---- every packet of the stored captures ----------------------------------------------------
+
+SOCKETIO_CAPTURES = ["socketio_upgrade.pcap", "socketio_vs_websocket.pcap"]
+
+
+@pytest.mark.parametrize("name", SOCKETIO_CAPTURES)
+def test_every_packet_of_the_stored_captures_agrees_with_theirs(name):
+    from wsteach.paths import CAPTURES
+    from wsteach.wire import socketio_capture
+
+    found = socketio_capture.engineio_packets(CAPTURES / name)
+    assert len(found) >= 8
+    socketio_seen = 0
+    for wire in found:
+        ours = wire.packet
+        same_engineio(ours, their_engineio.Packet(encoded_packet=engineio.encode(ours)))
+        if ours.type is EIO.MESSAGE and isinstance(ours.data, str):
+            same_as_theirs(packets.decode(ours.data),
+                           their_socketio.Packet(encoded_packet=ours.data))
+            socketio_seen += 1
+    assert socketio_seen >= 5
+
+
+def test_the_stored_upgrade_polls_then_probes():
+    """socketio_upgrade.pcap: a polling-only session, then polling upgraded to a WebSocket
+    with 2probe, 3probe, 5 (the spec's "Upgrade")."""
+    from wsteach.paths import CAPTURES
+    from wsteach.wire import socketio_capture
+
+    found = socketio_capture.engineio_packets(CAPTURES / "socketio_upgrade.pcap")
+    polling = [w for w in found if w.transport == "polling"]
+    frames = [w for w in found if w.transport == "websocket"]
+    assert polling[0].packet.type is EIO.OPEN and polling[0].direction == "server"
+    assert {(w.direction, w.packet.type) for w in polling} >= {
+        ("server", EIO.PING), ("client", EIO.PONG), ("client", EIO.MESSAGE)}
+    assert [(w.direction, engineio.encode(w.packet)) for w in frames[:3]] == [
+        ("client", "2probe"), ("server", "3probe"), ("client", "5")]
+    assert max(w.time for w in polling) < min(w.time for w in frames)
+    assert any(engineio.encode(w.packet).startswith('42["news"') for w in frames)
