@@ -201,8 +201,8 @@ def test_a_client_that_stops_answering_pings_is_dropped():
             dropped_after = time.monotonic() - since
             assert messages == ["2"]  # one ping, never answered
             assert caught.value.code == 1011 and caught.value.reason == "ping timeout"
-            assert PING_INTERVAL + PING_TIMEOUT - 0.05 <= dropped_after
-            assert dropped_after <= PING_INTERVAL + PING_TIMEOUT + 0.5
+            expected = PING_INTERVAL + PING_TIMEOUT
+            assert expected - 0.05 <= dropped_after <= expected + 0.5, dropped_after
             assert "quiet room" not in server.rooms and silent_sid in left
             # the answering client is still there, well past interval + timeout
             await asyncio.sleep(PING_INTERVAL + PING_TIMEOUT)
