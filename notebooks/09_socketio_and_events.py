@@ -587,10 +587,7 @@ nb09.check_ack_reply(ack_reply)
 # `red`; ben joins `red` and `blue`; cat joins `blue`; dan joins nothing. Then, in order: ann
 # says to `red`; cat says to `blue`; ben disconnects; ann says to `red` again. For each of the
 # three messages, predict the set of names that receive `said`. Write the prediction in the
-# solution cell; the cell after it runs the scenario on our server, then the check compares.
-
-# %% tags=["solution"]
-prediction = {"ann to red": {"ben"}, "cat to blue": {"ben"}, "ann to red again": set()}
+# solution cell; the check runs the scenario on our server (the function below) and compares.
 
 # %%
 async def measure_rooms() -> dict[str, set[str]]:
@@ -626,10 +623,12 @@ async def measure_rooms() -> dict[str, set[str]]:
     return measured
 
 
-measured_rooms = await measure_rooms()
-print(measured_rooms)
+# %% tags=["solution"]
+prediction = {"ann to red": {"ben"}, "cat to blue": {"ben"}, "ann to red again": set()}
 
 # %%
+measured_rooms = await measure_rooms()  # the scenario, run for real
+print(measured_rooms)
 nb09.check_room_prediction(prediction, measured_rooms)
 
 # %% [markdown]

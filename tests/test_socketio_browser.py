@@ -9,9 +9,10 @@ and its WebSocket share an origin on loopback.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import shutil
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
 import pytest
@@ -22,7 +23,7 @@ from wsteach.paths import NODE_MODULES
 from wsteach.socketio import newsfeed, python_socketio
 
 try:
-    from playwright.async_api import Browser, Page, async_playwright
+    from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 except ImportError:  # checked with require() in the fixture
     async_playwright = None
 
@@ -42,6 +43,15 @@ class Chromium:
                 await test
 
         self.runner.run(bounded())
+
+    @contextlib.asynccontextmanager
+    async def context(self) -> AsyncIterator[BrowserContext]:
+        """A fresh browser context (its own cookies and pages), closed afterwards."""
+        context = await self.browser.new_context()
+        try:
+            yield context
+        finally:
+            await context.close()
 
 
 @pytest.fixture(scope="module")
@@ -93,39 +103,35 @@ def test_the_official_client_against_our_server(chromium: Chromium) -> None:
     server = newsfeed.news_feed(NEWS_INTERVAL)
 
     async def test() -> None:
-        async with server.serve() as running:
-            context = await chromium.browser.new_context()
-            try:
-                page = await context.new_page()
-                await page.goto(f"http://127.0.0.1:{running.port}/")
-                assert await news_shown(page) == expected_rows()
-                result = await page.evaluate(ECHO)
-                assert result["text"] == ["你好", {"n": [1, 2]}]
-                assert result["bytes"] == [1, 2, 255]  # a binary event, echoed as a binary ack
-                assert result["joined"] is True and result["transport"] == "websocket"
-                assert set(server.clients) == {result["id"]}  # socket.id is our CONNECT's sid
-                assert server.rooms == {"room": {result["id"]}}
-                status = await page.text_content("#status")
-                assert status == f"connected as {result['id']} over websocket"
-                # a second page in the same room hears what the first says, the first does not
-                other = await context.new_page()
-                await other.goto(f"http://127.0.0.1:{running.port}/")
-                await news_shown(other, 1)
-                await other.evaluate("""() => { window.said = [];
+        async with server.serve() as running, chromium.context() as context:
+            page = await context.new_page()
+            await page.goto(f"http://127.0.0.1:{running.port}/")
+            assert await news_shown(page) == expected_rows()
+            result = await page.evaluate(ECHO)
+            assert result["text"] == ["你好", {"n": [1, 2]}]
+            assert result["bytes"] == [1, 2, 255]  # a binary event, echoed as a binary ack
+            assert result["joined"] is True and result["transport"] == "websocket"
+            assert set(server.clients) == {result["id"]}  # socket.id is our CONNECT's sid
+            assert server.rooms == {"room": {result["id"]}}
+            status = await page.text_content("#status")
+            assert status == f"connected as {result['id']} over websocket"
+            # a second page in the same room hears what the first says, the first does not
+            other = await context.new_page()
+            await other.goto(f"http://127.0.0.1:{running.port}/")
+            await news_shown(other, 1)
+            await other.evaluate("""() => { window.said = [];
                     socket.on("said", message => window.said.push(message)); }""")
-                assert await other.evaluate(
-                    "() => socket.timeout(3000).emitWithAck('join', 'room')") is True
-                reached = await page.evaluate(
-                    "() => socket.timeout(3000).emitWithAck('say', {room: 'room', text: '嗨'})")
-                assert reached == 1
-                await other.wait_for_function("window.said.length === 1", timeout=3000)
-                said = await other.evaluate("() => window.said")
-                assert said == [{"from": result["id"], "text": "嗨"}]
-                await page.close()  # leaving: out of the room
-                await asyncio.sleep(0.2)
-                assert len(server.rooms["room"]) == 1
-            finally:
-                await context.close()
+            assert await other.evaluate(
+                "() => socket.timeout(3000).emitWithAck('join', 'room')") is True
+            reached = await page.evaluate(
+                "() => socket.timeout(3000).emitWithAck('say', {room: 'room', text: '嗨'})")
+            assert reached == 1
+            await other.wait_for_function("window.said.length === 1", timeout=3000)
+            said = await other.evaluate("() => window.said")
+            assert said == [{"from": result["id"], "text": "嗨"}]
+            await page.close()  # leaving: out of the room
+            await asyncio.sleep(0.2)
+            assert len(server.rooms["room"]) == 1
 
     chromium.run(test())
 
@@ -134,21 +140,17 @@ def test_the_same_page_against_python_socketio(chromium: Chromium) -> None:
     """python-socketio's server with both transports: the client polls first, then upgrades."""
 
     async def test() -> None:
-        async with python_socketio.serve(NEWS_INTERVAL) as port:
-            context = await chromium.browser.new_context()
-            try:
-                page = await context.new_page()
-                await page.goto(f"http://127.0.0.1:{port}/?transports=polling,websocket")
-                assert await news_shown(page) == expected_rows()
-                await page.wait_for_function(
-                    "socket.io.engine.transport.name === 'websocket'", timeout=5000)
-                result = await page.evaluate(ECHO)
-                assert result["text"] == ["你好", {"n": [1, 2]}]
-                assert result["bytes"] == [1, 2, 255] and result["joined"] is True
-                status = await page.text_content("#status")
-                assert status == f"connected as {result['id']} over websocket", status
-            finally:
-                await context.close()
+        async with python_socketio.serve(NEWS_INTERVAL) as port, chromium.context() as context:
+            page = await context.new_page()
+            await page.goto(f"http://127.0.0.1:{port}/?transports=polling,websocket")
+            assert await news_shown(page) == expected_rows()
+            await page.wait_for_function(
+                "socket.io.engine.transport.name === 'websocket'", timeout=5000)
+            result = await page.evaluate(ECHO)
+            assert result["text"] == ["你好", {"n": [1, 2]}]
+            assert result["bytes"] == [1, 2, 255] and result["joined"] is True
+            status = await page.text_content("#status")
+            assert status == f"connected as {result['id']} over websocket", status
 
     chromium.run(test())
 
@@ -158,18 +160,14 @@ def test_the_page_says_when_our_server_refuses_polling(chromium: Chromium) -> No
     server = newsfeed.news_feed(NEWS_INTERVAL)
 
     async def test() -> None:
-        async with server.serve() as running:
-            context = await chromium.browser.new_context()
-            try:
-                page = await context.new_page()
-                await page.goto(f"http://127.0.0.1:{running.port}/?transports=polling")
-                await page.wait_for_function(
-                    "document.getElementById('status').textContent.startsWith('cannot')",
-                    timeout=5000)
-                assert await page.text_content("#status") == "cannot connect: xhr poll error"
-                assert server.clients == {}
-            finally:
-                await context.close()
+        async with server.serve() as running, chromium.context() as context:
+            page = await context.new_page()
+            await page.goto(f"http://127.0.0.1:{running.port}/?transports=polling")
+            await page.wait_for_function(
+                "document.getElementById('status').textContent.startsWith('cannot')",
+                timeout=5000)
+            assert await page.text_content("#status") == "cannot connect: xhr poll error"
+            assert server.clients == {}
 
     chromium.run(test())
 

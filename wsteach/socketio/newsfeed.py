@@ -84,6 +84,15 @@ def load_guests() -> list[dict[str, str]]:
     return json.loads(GUESTS_FILE.read_text(encoding="utf-8"))
 
 
+SAY_ERROR = {"error": 'say takes {"room": <a room name>, "text": <a string>}'}
+
+
+def is_say(message: Any) -> bool:
+    """Whether ``say``'s argument has the fixed shape ``{"room": str, "text": str}``."""
+    return (isinstance(message, dict) and isinstance(message.get("room"), str)
+            and isinstance(message.get("text"), str))
+
+
 def news_delays(news_interval: float | None, rng: random.Random | None = None
                 ) -> Iterator[float]:
     """Seconds before each next news: ``news_interval`` each time, or 2 to 7 s at random."""
@@ -133,9 +142,8 @@ def news_feed(news_interval: float | None = None, **options: Any) -> Server:
 
     @server.on("say")
     async def say(client: Client, message: Any = None) -> int | dict[str, str]:
-        if not (isinstance(message, dict) and isinstance(message.get("room"), str)
-                and isinstance(message.get("text"), str)):
-            return {"error": 'say takes {"room": <a room name>, "text": <a string>}'}
+        if not is_say(message):
+            return SAY_ERROR
         return await server.emit("said", {"from": client.sid, "text": message["text"]},
                                  to=message["room"], skip=client.sid)
 

@@ -20,7 +20,14 @@ from typing import Any
 import socketio
 from aiohttp import web
 
-from wsteach.socketio.newsfeed import CLIENT_BUNDLE, PAGE, load_guests, news_delays
+from wsteach.socketio.newsfeed import (
+    CLIENT_BUNDLE,
+    PAGE,
+    SAY_ERROR,
+    is_say,
+    load_guests,
+    news_delays,
+)
 
 
 def news_feed(news_interval: float | None = None, **options: Any) -> socketio.AsyncServer:
@@ -57,9 +64,8 @@ def news_feed(news_interval: float | None = None, **options: Any) -> socketio.As
 
     @sio.on("say")
     async def say(sid: str, message: Any = None) -> int | dict[str, str]:
-        if not (isinstance(message, dict) and isinstance(message.get("room"), str)
-                and isinstance(message.get("text"), str)):
-            return {"error": 'say takes {"room": <a room name>, "text": <a string>}'}
+        if not is_say(message):
+            return SAY_ERROR
         others = [other for other, _ in sio.manager.get_participants("/", message["room"])
                   if other != sid]
         await sio.emit("said", {"from": sid, "text": message["text"]}, room=message["room"],
