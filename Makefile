@@ -16,6 +16,9 @@ PYTEST_OPTS ?=
 STUDENT_OUT ?= student
 # Where `make book` writes the executed static site (git-ignored).
 BOOK_OUT ?= build/book
+# The browser's socket.io-client (notebook 09) comes from npm, installed when Node.js is here.
+NPM := $(shell command -v npm 2>/dev/null)
+NODE_STAMP := node_modules/.package-lock.json
 
 .PHONY: lab test captures notebooks navigation language-info student book teaching clean
 
@@ -25,10 +28,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-lab: $(STAMP)
+$(NODE_STAMP): package.json package-lock.json
+	$(if $(NPM),npm ci --no-audit --no-fund --silent,@echo "npm not found: the browser parts \
+	of notebook 09 and their tests will skip (install Node.js, then run make again)")
+
+lab: $(STAMP) $(NODE_STAMP)
 	$(BIN)/jupyter lab notebooks/00_start_here.ipynb --ServerApp.root_dir=. --ServerApp.ip=127.0.0.1 $(ROOT_OPT) $(LAB_OPTS)
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest tests notebooks --nbmake --nbmake-timeout=120 $(PYTEST_OPTS)
 

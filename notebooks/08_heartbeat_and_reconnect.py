@@ -26,7 +26,7 @@
 # **Time:** about 45 minutes.
 
 # %% [markdown] tags=["navigation"]
-# [← 07 · Control frames and closing](07_control_frames_and_closing.ipynb) | [Contents](../README.md)
+# [← 07 · Control frames and closing](07_control_frames_and_closing.ipynb) | [Contents](../README.md) | [09 · Socket.IO and events →](09_socketio_and_events.ipynb)
 
 # %% [markdown]
 # ## Parameters
@@ -740,4 +740,4 @@ nb08.check_replay(answer_replay)
 # engine) and Socket.IO's recovery with a persistent adapter do.
 
 # %% [markdown] tags=["navigation"]
-# [← 07 · Control frames and closing](07_control_frames_and_closing.ipynb) | [Contents](../README.md)
+# [← 07 · Control frames and closing](07_control_frames_and_closing.ipynb) | [Contents](../README.md) | [09 · Socket.IO and events →](09_socketio_and_events.ipynb)

@@ -2,7 +2,8 @@
 
 ``echo`` runs an echo server on this package's own implementation (for students, and for the
 Autobahn conformance cases). ``capture --out data/captures`` regenerates the stored pcaps
-(needs root or cap_net_raw).
+(needs root or cap_net_raw). ``socketio --port P [--news-interval S]`` runs the Socket.IO news
+feed of notebook 09 on the package's own small Socket.IO server (page at ``/``).
 """
 
 from __future__ import annotations
@@ -47,6 +48,15 @@ async def run_echo(host: str, port: int, max_size: int, ping_interval: float | N
         await server.serve_forever()
 
 
+async def run_socketio(host: str, port: int, news_interval: float | None) -> None:
+    from wsteach.socketio import newsfeed
+
+    async with newsfeed.news_feed(news_interval).serve(host, port) as server:
+        print(f"Socket.IO news feed on http://{host}:{server.port}/ (the page) and "
+              f"ws://{host}:{server.port}/socket.io/ (Ctrl+C stops it)", flush=True)
+        await server.serve_forever()
+
+
 async def run_capture(out: Path, only: list[str]) -> None:
     from wsteach.wire import scenarios  # scapy is imported only for this command
 
@@ -70,6 +80,11 @@ def main(argv: list[str] | None = None) -> None:
     echo_parser.add_argument("--ping-timeout", type=seconds_or_none, default=20,
                              help="seconds to wait for a pong before closing with 1011; 'none' "
                                   "waits forever (default 20)")
+    socketio_parser = commands.add_parser("socketio", help="run the Socket.IO news feed")
+    socketio_parser.add_argument("--host", type=loopback_host, default="127.0.0.1")
+    socketio_parser.add_argument("--port", type=int, default=4001, help="0 picks a free port")
+    socketio_parser.add_argument("--news-interval", type=float, default=None, metavar="S",
+                                 help="seconds between news (default: random, 2 to 7 s)")
     capture_parser = commands.add_parser("capture", help="regenerate the stored pcaps")
     capture_parser.add_argument("--out", type=Path, default=Path("data/captures"))
     capture_parser.add_argument("--only", nargs="+", default=[], metavar="NAME",
@@ -79,6 +94,8 @@ def main(argv: list[str] | None = None) -> None:
         if args.command == "echo":
             asyncio.run(run_echo(args.host, args.port, args.max_size, args.ping_interval,
                                  args.ping_timeout))
+        elif args.command == "socketio":
+            asyncio.run(run_socketio(args.host, args.port, args.news_interval))
         else:
             asyncio.run(run_capture(args.out, args.only))
 

@@ -4,3 +4,5 @@ from pathlib import Path
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 CAPTURES = DATA / "captures"
+# npm packages (`npm install` at the repository's root): the browser's socket.io-client.
+NODE_MODULES = DATA.parent / "node_modules"

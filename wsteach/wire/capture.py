@@ -31,7 +31,7 @@ from scapy.layers.inet import TCP
 from scapy.packet import Packet
 
 from wsteach.frames import Opcode
-from wsteach.http1 import HTTPError, head_end, parse_response
+from wsteach.http1 import HTTPError, head_end, parse_request, parse_response
 from wsteach.show import envcheck
 from wsteach.wire.scapy_ws import frame_size, frames_in
 
@@ -246,26 +246,55 @@ class WebSocketSession:
     frames: list[WireFrame]
 
 
+@dataclass(frozen=True)
+class HttpMessage:
+    """An HTTP/1.1 message found in a stream: its head, its body, the offset just past it."""
+
+    head: bytes
+    body: bytes
+    end: int
+
+
+def http_messages(stream: Stream) -> list[HttpMessage]:
+    """The HTTP messages a stream starts with, framed by ``Content-Length``, up to and
+    including an Upgrade request or a 101 answer (what follows those is frames)."""
+    messages: list[HttpMessage] = []
+    at = 0
+    while (end := head_end(stream.data[at:])) is not None:
+        head = stream.data[at:at + end]
+        try:
+            parsed = parse_response(head) if head.startswith(b"HTTP/") else parse_request(head)
+            length = int(parsed.headers.get("Content-Length") or 0)
+        except (HTTPError, ValueError):
+            break  # not HTTP we can frame (a lesson may send a broken head on purpose)
+        messages.append(HttpMessage(head, stream.data[at + end:at + end + length],
+                                    at + end + length))
+        at += end + length
+        if getattr(parsed, "status", None) == 101 or parsed.headers.get("Upgrade"):
+            break
+    return messages
+
+
 def websocket_sessions(packets: PacketList) -> list[WebSocketSession]:
-    """Every WebSocket connection in ``packets`` (plain HTTP connections are skipped)."""
+    """Every WebSocket connection in ``packets`` (plain HTTP connections are skipped), also one
+    upgraded after earlier requests on the same keep-alive connection (Engine.IO's upgrade
+    from long polling does that)."""
     sessions = []
     for number, conn in enumerate(tcp_streams(packets)):
         try:
-            request_end = head_end(conn.from_client.data)
-            response_end = head_end(conn.from_server.data)
+            requests, responses = http_messages(conn.from_client), http_messages(conn.from_server)
         except HTTPError:  # no end of a head in the first 16 KiB: not HTTP (TLS, for one)
             continue
-        if (request_end is None or response_end is None
-                or not conn.from_server.data.startswith(b"HTTP/1.1 101")):
+        if not requests or not responses or not responses[-1].head.startswith(b"HTTP/1.1 101"):
             continue
-        fresh_context = _deflate_resets(conn.from_server.data[:response_end])
-        frames = (_inflated(_frames(packets, conn.from_client, request_end, "client", number),
+        request, response = requests[-1], responses[-1]
+        fresh_context = _deflate_resets(response.head)
+        frames = (_inflated(_frames(packets, conn.from_client, request.end, "client", number),
                             fresh_context.get("client"))
-                  + _inflated(_frames(packets, conn.from_server, response_end, "server", number),
+                  + _inflated(_frames(packets, conn.from_server, response.end, "server", number),
                               fresh_context.get("server")))
         frames.sort(key=lambda frame: (frame.packet_index, frame.direction != "client"))
-        sessions.append(WebSocketSession(conn.from_client.data[:request_end],
-                                         conn.from_server.data[:response_end], frames))
+        sessions.append(WebSocketSession(request.head, response.head, frames))
     return sessions
 
 

@@ -231,6 +231,62 @@ async def websocket_events(port: int) -> None:
                              polling_clients.websocket_client(port, NEWS_COUNT))
 
 
+# ---- Socket.IO (notebook 09) ------------------------------------------------------------------
+
+SOCKETIO_NEWS_INTERVAL = 0.15  # seconds between news: the article's 2-7 s, sped up
+SOCKETIO_NEWS_COUNT = 3
+
+
+async def socketio_upgrade(port: int) -> None:
+    """Real python-socketio, server and client. First a client that only polls: the open
+    packet, ``40``, an ``echo`` and its ack, news and a ping on held GETs. Then a client with
+    both transports: the open packet by polling, the upgrade to a WebSocket (``2probe``,
+    ``3probe``, ``5``), then ``40``, the ``echo``, news and a ping in frames. python-engineio
+    advertises whole seconds only (it truncates a ping interval of 0.4 s to 0), hence 1 s."""
+    from socketio import AsyncClient
+
+    from wsteach.socketio import python_socketio
+
+    url = f"http://127.0.0.1:{port}"
+    async with python_socketio.serve(0.5, port=port, ping_interval=1, ping_timeout=1):
+        for transports in (["polling"], ["polling", "websocket"]):
+            client = AsyncClient(reconnection=False)
+            await client.connect(url, transports=transports)
+            await client.call("echo", "你好")
+            await asyncio.sleep(1.2)  # news, and the server's first ping
+            await client.disconnect()
+
+
+async def socketio_vs_websocket(port: int) -> None:
+    """The same guest table pushed three times, twice: as the event ``news`` by our small
+    Socket.IO server to python-socketio's client (WebSocket transport), then as plain text
+    messages by a plain WebSocket server to our client. Their bytes per message compared."""
+    from socketio import AsyncClient
+
+    from wsteach.socketio import newsfeed
+
+    news: asyncio.Queue[object] = asyncio.Queue()
+    client = AsyncClient(reconnection=False)
+    client.on("news", news.put_nowait)
+    async with newsfeed.news_feed(SOCKETIO_NEWS_INTERVAL).serve(port=port):
+        await client.connect(f"http://127.0.0.1:{port}", transports=["websocket"])
+        for _ in range(SOCKETIO_NEWS_COUNT):
+            await news.get()
+        await client.call("echo", "你好")
+        await client.disconnect()
+    table = polling.encode_json(newsfeed.load_guests()).decode("utf-8")
+
+    async def push(ws: aio.WebSocket) -> None:
+        for _ in range(SOCKETIO_NEWS_COUNT):
+            await ws.send(table)
+            await asyncio.sleep(SOCKETIO_NEWS_INTERVAL)
+
+    async with (aio.serve(push, "127.0.0.1", port),
+                aio.connect(f"ws://127.0.0.1:{port}/", ping_interval=None) as ws):
+        for _ in range(SOCKETIO_NEWS_COUNT):
+            await ws.recv()
+
+
 SCENARIOS: dict[str, Scenario] = {
     "websocket_session": websocket_session,
     "compressed_session": compressed_session,
@@ -246,6 +302,8 @@ SCENARIOS: dict[str, Scenario] = {
     "close_by_server": close_by_server,
     "close_with_reason": close_with_reason,
     "peer_vanished": peer_vanished,
+    "socketio_upgrade": socketio_upgrade,
+    "socketio_vs_websocket": socketio_vs_websocket,
 }
 
 
