@@ -165,14 +165,16 @@ from dataclasses import dataclass
 
 @dataclass
 class Row:  # what pictures.sequence_diagram reads
+    index: int
     direction: str
     what: str
+    phase: str = ""  # no bands: these rows are Engine.IO packets, not TCP's phases
 
 
 upgraded = [w for w in session if w.connection == session[-1].connection][:11]
 figure = pictures.sequence_diagram(
-    [Row("client → server" if w.direction == "client" else "server → client",
-         f"{short(w.packet, 16)}  {describe(w.packet)}") for w in upgraded],
+    [Row(n, "client → server" if w.direction == "client" else "server → client",
+         f"{short(w.packet, 16)}  {describe(w.packet)}") for n, w in enumerate(upgraded)],
     title="python-socketio: the open packet by polling, then the upgrade to a WebSocket")
 
 # %% [markdown]

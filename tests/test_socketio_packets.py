@@ -236,7 +236,13 @@ def test_engineio_packets_both_ways(packet):
     assert engineio.decode(as_theirs(packet).encode()) == packet
 
 
-@given(st.lists(ENGINEIO_PACKETS, min_size=1, max_size=6))
+def no_separator(packet: engineio.Packet) -> bool:
+    """Polling joins packets with \x1e, so a text packet holding one cannot travel that way
+    (``encode_payload`` refuses it; a namespace such as "/\x1e" is the way one gets in)."""
+    return not (isinstance(packet.data, str) and "\x1e" in packet.data)
+
+
+@given(st.lists(ENGINEIO_PACKETS.filter(no_separator), min_size=1, max_size=6))
 def test_polling_payloads_both_ways(packet_list):
     body = engineio.encode_payload(packet_list)
     for ours, theirs in zip(packet_list, their_payload.Payload(encoded_payload=body).packets,

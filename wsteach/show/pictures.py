@@ -94,8 +94,9 @@ PHASE_COLOURS = ("#f1f3f5", "white")
 def sequence_diagram(rows, title: str = "who sent what"):
     """A matplotlib sequence diagram: client on the left, server on the right, one arrow per
     packet, labelled with its number and what it is; the phases of the connection (TCP
-    handshake, HTTP, frames, closing) in grey and white bands, named on the right (rows from
-    ``wsteach.wire.capture.packet_rows``)."""
+    handshake, HTTP, frames, closing) in grey and white bands, named on the right. Rows from
+    ``wsteach.wire.capture.packet_rows``, or anything with ``index``, ``direction``, ``what``
+    and ``phase`` ("" draws no band)."""
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(9, 0.3 * len(rows) + 1))

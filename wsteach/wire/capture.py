@@ -139,6 +139,11 @@ class Stream:
             carried.append((self.packets[piece], overlap))
         return carried
 
+    def completed_by(self, start: int, end: int) -> int:
+        """The index of the packet that completed bytes ``start:end``: the last to arrive of
+        those that carried them (segments may arrive out of order)."""
+        return max(packet for packet, _ in self.carried_by(start, end))
+
 
 @dataclass
 class TcpConnection:
@@ -307,7 +312,7 @@ def _frames(packets: PacketList, stream: Stream, start: int, direction: str,
         if offset + size > len(stream.data):
             break  # the capture ended inside this frame
         segments = tuple(stream.carried_by(offset, offset + size))
-        index = max(packet for packet, _ in segments)
+        index = stream.completed_by(offset, offset + size)
         mask_key = layer.getfieldval("mask_key") if layer.mask else None
         frames.append(WireFrame(direction, bool(layer.fin), bool(layer.rsv1), layer.opcode,
                                 bool(layer.mask), mask_key, bytes(layer.data),
