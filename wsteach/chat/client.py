@@ -46,6 +46,11 @@ class Entry:
 class ChatClient:
     """Join the chat at ``ws_url`` (``ws://HOST:PORT/ws``) as ``name``.
 
+    - ``code``: the join code (class mode); ``origin``: the Origin to send (default: the
+      chat's own page, ``http://HOST:PORT``).
+    - ``min_delay``, ``factor``, ``max_delay``, ``jitter``: the backoff between attempts
+      (``wsteach.aio.backoff_delays``); ``ping_interval``, ``ping_timeout``: the keepalive.
+
     ``state`` is "connecting", "open" or "closed" (for good: refused, or closed by us);
     ``log`` the entries in order, each message once; ``presence`` who is here.
     ``on_change(client)`` is called after every change (the widget redraws there).
@@ -53,7 +58,7 @@ class ChatClient:
 
     def __init__(self, ws_url: str, name: str, *, code: str | None = None,
                  origin: str | None = None, min_delay: float = 0.5, factor: float = 2.0,
-                 max_delay: float = 10.0, ping_interval: float | None = 20,
+                 max_delay: float = 10.0, jitter: bool = True, ping_interval: float | None = 20,
                  ping_timeout: float | None = 20,
                  on_change: Callable[[ChatClient], None] | None = None) -> None:
         parts = urlsplit(ws_url)
@@ -62,7 +67,8 @@ class ChatClient:
         self.code = code
         # What a page served by that server would send, so the Origin allow-list admits us.
         self.origin = origin or f"http://{parts.netloc}"
-        self.backoff = {"min_delay": min_delay, "factor": factor, "max_delay": max_delay}
+        self.backoff = {"min_delay": min_delay, "factor": factor, "max_delay": max_delay,
+                        "jitter": jitter}
         self.ws_options = {"ping_interval": ping_interval, "ping_timeout": ping_timeout}
         self.on_change = on_change
         self.state = "connecting"
@@ -163,6 +169,10 @@ class ChatClient:
             self.name, self.key = message["name"], message["key"]
         elif kind == "presence":
             self.presence = list(message["names"])
+        elif kind == "joined":
+            self.presence = sorted({*self.presence, message["name"]}, key=str.casefold)
+        elif kind == "left":
+            self.presence = [name for name in self.presence if name != message["name"]]
         elif kind == "error":
             self._notice(f"refused: {message['reason']}")
             return

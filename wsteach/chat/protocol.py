@@ -18,7 +18,10 @@ From the server::
     {"type": "hello", "epoch": "3f9c1a2b", "last": 41}    } the resume pattern, see
     {"type": "gap", "missed": 12}                         } wsteach.aio.resume
     {"type": "message", "seq": 42, "data": {"name": "Ada", "text": "hello", "time": 1.7e9}}
-    {"type": "presence", "names": ["Ada", "Bo"]}           who is here, after each change
+    {"type": "presence", "names": ["Ada", "Bo"]}           who is here, to a newcomer
+    {"type": "joined", "name": "Cy"}                       } then each change, to the others
+    {"type": "left", "name": "Bo"}                         } (not the whole list again: that
+                                                           } would cost n² for n joins)
     {"type": "pong", "id": 7}
     {"type": "error", "reason": "..."}                     a message of yours was refused
 
@@ -29,6 +32,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+
+from wsteach.chat.names import MAX_NAME
 
 MAX_TEXT = 500  # characters in one chat message
 
@@ -72,6 +77,12 @@ def parse(message: str | bytes, max_text: int = MAX_TEXT) -> Say | Ping:
     return Say(text)
 
 
+def most_bytes(max_text: int = MAX_TEXT) -> int:
+    """The most bytes a numbered chat message can take on the wire: 6 per character of the
+    text and the name (a control character becomes ``\u0001`` in JSON), plus the envelope."""
+    return 6 * (max_text + MAX_NAME) + 120
+
+
 def read(text: str | bytes) -> dict:
     """A server's message as a dict (an empty one if it is not a JSON object)."""
     message = json.loads(text)
@@ -96,6 +107,14 @@ def welcome(name: str, key: str) -> str:
 
 def presence(names: list[str]) -> str:
     return _text("presence", names=names)
+
+
+def joined(name: str) -> str:
+    return _text("joined", name=name)
+
+
+def left(name: str) -> str:
+    return _text("left", name=name)
 
 
 def pong(id_: object) -> str:

@@ -19,7 +19,8 @@ What happens to a connection, in order (``protocol.py`` has the messages):
 4. Each message it sends passes the rate limit (refused ones are counted; a client that keeps
    flooding is closed with 1008), is numbered, kept in the history and broadcast to everyone.
    Broadcasting never waits: a reader too slow for its send buffer is closed with 1013.
-5. Leaving, it leaves the presence list. Keepalive pings (20 s) find the ones that vanished.
+5. Joining and leaving are told to the others (the newcomer gets the whole presence list).
+   Keepalive pings (20 s) find the ones that vanished.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class Member:
     key: str
     ws: aio.WebSocket
     limit: RateLimit
+    returning: bool = False  # took over its own name from a connection that went silent
 
 
 def tell(ws: aio.WebSocket, text: str) -> None:
@@ -61,16 +63,24 @@ class ChatServer:
     - ``rate``, ``burst``: messages a second per client, and the burst allowed above it;
       ``flood_after``: messages over the limit before the connection is closed with 1008.
     - ``max_text``: characters in a message; ``max_size``: bytes in a WebSocket message (1009).
-    - ``max_send_buffer``: bytes a client may fall behind before it is closed with 1013.
+    - ``max_send_buffer``: bytes a client may fall behind before it is closed with 1013. The
+      replay is written at once, so the whole history must fit: default 1 MiB, or more if the
+      history needs it; a smaller value than the history needs is refused.
     - ``ping_interval``, ``ping_timeout``: the keepalive, in seconds.
     """
 
     def __init__(self, *, history: int = 100, join_code: str | None = None,
                  origins: Collection[str] | None = None, rate: float = 5.0, burst: int = 10,
                  flood_after: int = 20, max_text: int = protocol.MAX_TEXT,
-                 max_size: int = 4096, max_send_buffer: int = 2**20,
+                 max_size: int = 4096, max_send_buffer: int | None = None,
                  ping_interval: float | None = 20, ping_timeout: float | None = 20) -> None:
         self.history = History(history)
+        replay = history * protocol.most_bytes(max_text)  # the largest replay there can be
+        if max_send_buffer is None:
+            max_send_buffer = max(2**20, replay)
+        elif max_send_buffer < replay:
+            raise ValueError(f"a replay of {history} messages may take {replay} bytes: more "
+                             f"than max_send_buffer={max_send_buffer}")
         self.join_code = join_code
         self.origins = origins
         self.rate, self.burst, self.flood_after = rate, burst, flood_after
@@ -144,8 +154,10 @@ class ChatServer:
         tell(ws, protocol.welcome(member.name, member.key))
         for text in self.history.replay_for(ws.request.target):
             tell(ws, text)
+        if not member.returning:
+            aio.broadcast(self.room, protocol.joined(member.name))
         self.room.add(ws)
-        self._presence()
+        tell(ws, protocol.presence(self.names()))
         try:
             async for message in ws:
                 await self._receive(member, message)
@@ -153,7 +165,7 @@ class ChatServer:
             self.room.discard(ws)
             if self.members.get(names.same_name_key(name)) is member:
                 del self.members[names.same_name_key(name)]
-                self._presence()
+                aio.broadcast(self.room, protocol.left(member.name))
 
     def _admit(self, name: str, key: str, ws: aio.WebSocket) -> Member:
         """The new member; ``ValueError`` if the name is taken and ``key`` is not its key."""
@@ -165,7 +177,7 @@ class ChatServer:
             self.room.discard(held.ws)
             held.ws.fail(protocol.REPLACED, "replaced by a newer connection with this name")
         member = Member(name, held.key if held else secrets.token_urlsafe(12), ws,
-                        RateLimit(self.rate, self.burst))
+                        RateLimit(self.rate, self.burst), returning=held is not None)
         self.members[same] = member
         return member
 
@@ -189,9 +201,6 @@ class ChatServer:
             return
         data = {"name": member.name, "text": command.text, "time": round(time.time(), 3)}
         aio.broadcast(self.room, self.history.add(data).text())
-
-    def _presence(self) -> None:
-        aio.broadcast(self.room, protocol.presence(self.names()))
 
 
 async def serve_chat(host: str = "127.0.0.1", port: int = 0, **options: object) -> ChatServer:

@@ -53,19 +53,18 @@ class ChatWidget(widgets.VBox):
                  height: str = "12em", **client_options: object) -> None:
         self.height = height
         self.light = widgets.HTML()
-        self.log = widgets.HTML()
-        self.presence = widgets.HTML(layout=widgets.Layout(width="9em"))
-        self.message = widgets.Text(description="Message", placeholder="type, then Enter",
+        self.log_view = widgets.HTML()
+        self.presence_view = widgets.HTML(layout=widgets.Layout(width="9em"))
+        self.message_box = widgets.Text(description="Message", placeholder="type, then Enter",
                                     layout=widgets.Layout(flex="1"))
-        self.send = widgets.Button(description="Send", button_style="primary")
-        self.send.on_click(lambda _button: self.submit())
+        self.send_button = widgets.Button(description="Send", button_style="primary")
+        self.send_button.on_click(lambda _button: self.submit())
         with warnings.catch_warnings():  # deprecated for continuous_update=False, which
             warnings.simplefilter("ignore", DeprecationWarning)  # would also send on blur
-            self.message.on_submit(lambda _text: self.submit())
-        super().__init__([self.light,
-                          widgets.HBox([widgets.Box([self.log], layout=widgets.Layout(flex="1")),
-                                        self.presence]),
-                          widgets.HBox([self.message, self.send])])
+            self.message_box.on_submit(lambda _text: self.submit())
+        log_box = widgets.Box([self.log_view], layout=widgets.Layout(flex="1"))
+        super().__init__([self.light, widgets.HBox([log_box, self.presence_view]),
+                          widgets.HBox([self.message_box, self.send_button])])
         self.add_class("wsteach-chat")
         self.client = ChatClient(ws_url, name, code=code, on_change=self._redraw,
                                  **client_options)  # type: ignore[arg-type]
@@ -81,14 +80,14 @@ class ChatWidget(widgets.VBox):
 
     def submit(self) -> None:
         """Send what the Message box holds (the Send button and Enter call this)."""
-        text = self.message.value
+        text = self.message_box.value
         if not text.strip():
             return
-        self.message.value = ""
+        self.message_box.value = ""
         sending = asyncio.ensure_future(self.client.say(text))
         sending.add_done_callback(self._sent)
 
-    async def close(self) -> None:
+    async def leave(self) -> None:
         """Leave the chat (the widgets stay, showing the last state)."""
         await self.client.close()
 
@@ -100,7 +99,7 @@ class ChatWidget(widgets.VBox):
         colour = LIGHTS[client.state]
         self.light.value = (f'<span style="color:{colour}">●</span> {html.escape(client.state)}'
                             f" as <b>{html.escape(client.name)}</b>")
-        self.log.value = render_log(client.log, self.height)
+        self.log_view.value = render_log(client.log, self.height)
         names = "".join(f"<li>{html.escape(name)}</li>" for name in client.presence)
-        self.presence.value = f"<b>Here now</b><ul style='padding-left:1.2em'>{names}</ul>"
-        self.send.disabled = client.state != "open"
+        self.presence_view.value = f"<b>Here now</b><ul style='padding-left:1.2em'>{names}</ul>"
+        self.send_button.disabled = client.state != "open"

@@ -30,7 +30,7 @@ const MAX_EVENTS = 40; // lines kept in the event list
 
 const chat = {
   ws: null, name: "", key: "", epoch: null, last: 0, attempt: 0, pings: 0,
-  pingSentAt: 0, pongTimer: null, heartbeatTimer: null, stopped: false,
+  pingSentAt: 0, pongTimer: null, heartbeatTimer: null, here: new Set(),
 };
 const $ = id => document.getElementById(id);
 
@@ -99,7 +99,16 @@ function receive(message) {
       addLine(message.seq, message.data);
       break;
     case "presence":
-      $("presence").replaceChildren(...message.names.map(name => element("li", name)));
+      chat.here = new Set(message.names);
+      drawPresence();
+      break;
+    case "joined":
+      chat.here.add(message.name);
+      drawPresence();
+      break;
+    case "left":
+      chat.here.delete(message.name);
+      drawPresence();
       break;
     case "pong":
       clearTimeout(chat.pongTimer);
@@ -144,7 +153,6 @@ function lost(code, reason) {
   chat.ws = null;
   $("message").disabled = $("say").querySelector("button").disabled = true;
   if (FATAL.has(code)) {
-    chat.stopped = true;
     light("closed", `closed: ${reason || code}`);
     notice(`closed by the server: ${code} ${reason}`);
     if (code === 4001) $("join").hidden = false; // name refused: choose another
@@ -177,6 +185,11 @@ function addLine(seq, data) {
   line.scrollIntoView({block: "nearest"});
 }
 
+function drawPresence() {
+  const names = [...chat.here].sort((a, b) => a.localeCompare(b));
+  $("presence").replaceChildren(...names.map(name => element("li", name)));
+}
+
 function notice(text) {
   $("log").append(element("p", text, "notice"));
 }
@@ -202,7 +215,6 @@ function join(name) {
   if (name.trim() !== chat.name) chat.key = ""; // a key reclaims only the name it was given for
   chat.name = name.trim();
   $("join").hidden = true;
-  chat.stopped = false;
   chat.attempt = 0;
   connect();
 }
