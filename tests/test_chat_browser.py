@@ -181,3 +181,22 @@ def test_the_heartbeat_replaces_a_silent_connection_and_resumes(chromium: Chromi
                 assert sender.presence == ["Page", "Sender"]  # one Page: the name came back
 
     chromium.run(test)
+
+
+def test_the_articles_url_without_its_colon_is_a_path_on_the_pages_own_server(
+        chromium: Chromium) -> None:
+    """Notebook 10's erratum: ``new WebSocket('ws//localhost:8080')`` does not throw; Chromium
+    resolves it relative to the page and swaps http for ws."""
+
+    async def test(page: Page) -> None:
+        room = await serve_chat()
+        try:
+            await page.goto(room.url)
+            url = await page.evaluate(
+                "() => { const ws = new WebSocket('ws//localhost:8080'); ws.close(); "
+                "return ws.url; }")
+        finally:
+            await room.close()
+        assert url == f"ws://127.0.0.1:{room.port}/ws//localhost:8080"
+
+    chromium.run(test)
