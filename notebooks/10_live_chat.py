@@ -107,8 +107,8 @@ pictures.table([(name, page_headers[name]) for name in
 # %% [markdown]
 # ## 2. One client by hand: what the chat says on the wire
 #
-# Before any library of ours, the chat's own words. Connect with the plain `aio.connect` of
-# notebook 08, with a name in the query, and read what comes: JSON text, one object per
+# Before any library of ours, the chat's own words. Connect with the package's plain
+# `aio.connect` (the client of notebooks 03-08), with a name in the query, and read what comes: JSON text, one object per
 # message, each with a `type`. The `Origin` header is the one a page of this chat would send
 # (section 5.2 explains why the server insists).
 
@@ -123,7 +123,7 @@ for _ in range(3):
     print("server →", await ada.recv())
 
 # %% [markdown]
-# The welcome gives Ada her name and a key (section 5.5 uses it); `hello` opens the resume
+# The welcome gives Ada her name and a key (section 4 says what for); `hello` opens the resume
 # pattern of notebook 08 (an `epoch` for this history, and the number of the last message);
 # `presence` says who is here. Now Ada says something: the server numbers the message, keeps it
 # in its history and broadcasts it to everyone, Ada included.
@@ -257,6 +257,13 @@ def rtt_later(_button) -> None:  # the preferred way: start a task, show the res
                                              f"later: {t.result() * 1000:.2f} ms"))
 
 
+coroutine = round_trip(you)
+try:  # what a callback meets without nest_asyncio
+    asyncio.get_event_loop().run_until_complete(coroutine)
+    print("run_until_complete worked: nest_asyncio has patched this kernel (an earlier run)")
+except RuntimeError as refused:
+    coroutine.close()
+    print("without nest_asyncio:", refused)
 buttons = [widgets.Button(description=label) for label in ("RTT now", "RTT later")]
 buttons[0].on_click(rtt_now)
 buttons[1].on_click(rtt_later)
@@ -365,8 +372,8 @@ print("\n".join(line for line in script.splitlines() if "textContent" in line)[:
 # ### 5.2 A page on another site: cross-site WebSocket hijacking
 #
 # Any page a student visits may run `new WebSocket("ws://127.0.0.1:8765/ws?name=...")`: the
-# browser lets scripts open WebSockets to any address, cookies included, with no same-origin
-# check (that is what makes the attack a classic). What the browser always adds is `Origin`:
+# browser lets scripts open WebSockets to any address, with no same-origin check (WebSockets
+# have no CORS; that is what makes the attack a classic). What the browser always adds is `Origin`:
 # where the page came from, which the script cannot change. So the server keeps an allow-list,
 # by default only its own page's origins, and answers 403 to any other (RFC 6455 section 10.2).
 # A `websockets` client shows both sides (outside a browser, `Origin` is whatever a program
@@ -736,7 +743,8 @@ await room2.close()
 #
 # - **Numbering.** Each server numbers its own messages now; with several, the numbers must come
 #   from one place, or resume breaks: Redis's `INCR`, or the ids of a Redis stream (`XADD`).
-#   Socket.IO's connection state recovery does not work with its Redis adapter for that reason.
+#   Socket.IO's connection state recovery, for one, does not work with its Redis adapter (its
+#   documentation says so).
 # - **History and presence.** The history and the presence list move to the broker too, or a
 #   client that reconnects to another server finds nothing to resume from and sees a room with
 #   only that server's people.

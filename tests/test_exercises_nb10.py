@@ -93,19 +93,19 @@ def test_allowed_origins_wrong_answers_get_their_hint(answer, hint):
 
 
 class Bucket:
-    """The right answer."""
+    """A right answer, written otherwise than the notebook's: it counts tokens spent."""
 
     def __init__(self, rate, burst):
-        self.rate, self.burst, self.tokens, self.last = rate, burst, burst, None
+        self.rate, self.burst, self.spent, self.last = rate, burst, 0.0, None
 
     def allow(self, now):
         if self.last is not None:
-            self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
+            self.spent = max(0.0, self.spent - (now - self.last) * self.rate)
         self.last = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return True
-        return False
+        if self.spent + 1 > self.burst:
+            return False
+        self.spent += 1
+        return True
 
 
 class NoRefill(Bucket):
@@ -117,18 +117,18 @@ class NoRefill(Bucket):
 class NoCap(Bucket):
     def allow(self, now):
         if self.last is not None:
-            self.tokens += (now - self.last) * self.rate
+            self.spent -= (now - self.last) * self.rate  # may go below 0: saved-up tokens
         self.last = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return True
-        return False
+        if self.spent + 1 > self.burst:
+            return False
+        self.spent += 1
+        return True
 
 
 class WholeBurstBack(Bucket):
     def allow(self, now):
         if self.last is not None and now > self.last:
-            self.tokens = self.burst
+            self.spent = 0.0
         self.last = now
         return super().allow(now)
 
@@ -136,10 +136,10 @@ class WholeBurstBack(Bucket):
 class RefusedCostsAToken(Bucket):
     def allow(self, now):
         if self.last is not None:
-            self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
+            self.spent = max(0.0, self.spent - (now - self.last) * self.rate)
         self.last = now
-        self.tokens -= 1
-        return self.tokens >= 0
+        self.spent += 1
+        return self.spent <= self.burst
 
 
 class FixedBurst(Bucket):
