@@ -170,8 +170,9 @@ class_widgets = [widget.ChatWidget.join(room.url, name, height="10em") for name 
 widgets.HBox(class_widgets)
 
 # %% [markdown]
-# The widgets are drawn from a background task: each client's reader task calls the widget's
-# `_redraw` when a message arrives, which replaces the `value` of an `HTML` widget. ipywidgets
+# The widgets are drawn from a background task: when a message arrives, each client's reader
+# task asks its widget to redraw, which replaces the `value` of an `HTML` widget (at most once
+# per turn of the event loop: a replay of a hundred messages is one redraw, not a hundred). ipywidgets
 # sends that change to the page as a comm message (section 6 catches one on the wire). Two
 # things would not work: capturing output into an `Output` widget from a task (its capture only
 # applies while a cell runs; the output would land in whatever cell runs then), and blocking
@@ -224,14 +225,19 @@ pictures.table([(entry.seq, entry.name, entry.text) for entry in you.log if entr
 # and returns; the task's result comes back through the log. That is the way to prefer.
 #
 # When a callback truly needs a result before it returns, `blocking.run_now` runs the awaitable
-# to completion inside the running loop, with `nest_asyncio`. What `nest_asyncio.apply()`
-# patches, for the whole kernel and for good: the loop's class (`run_forever`,
-# `run_until_complete`, `_run_once` become re-entrant), `asyncio.Task` and `asyncio.Future`
-# (replaced by their slower pure-Python versions), `asyncio.run` and the event loop policy.
-# While `run_now` waits, every other task runs in the middle of your callback, and may change
-# what it was about to use. And the package is no longer maintained: its author died in March
-# 2024, the repository is archived, and ipykernel uses a fork, `nest-asyncio2` (ipykernel#1381).
-# Top-level `await` in cells and tasks in callbacks need none of this.
+# to completion inside the running loop, with nest_asyncio. What `apply()` patches, for the
+# whole kernel and for good: the loop's class (`run_forever`, `run_until_complete`, `_run_once`
+# become re-entrant), `asyncio.Task` and `asyncio.Future` (replaced by their slower pure-Python
+# versions), `asyncio.run` and the event loop policy. While `run_now` waits, every other task
+# runs in the middle of your callback, and may change what it was about to use.
+#
+# And the package is no longer maintained: its author died in March 2024 and the repository is
+# archived (ipykernel#1381). `run_now` uses the fork that ipykernel 7 itself depends on,
+# `nest-asyncio2`. With the original, this very notebook broke in JupyterLab: ipykernel 7 runs
+# every cell in one shared `contextvars.Context`, a nested run tries to enter it again, and the
+# kernel's tasks die with "cannot enter context: ... is already entered" (the fork defers what
+# would re-enter it; `tests/test_chat_jupyterlab.py` found it). Top-level `await` in cells and
+# tasks in callbacks need none of this.
 #
 # Here a button that shows the round-trip time of a ping, both ways:
 
@@ -247,7 +253,7 @@ async def round_trip(client) -> float:
 shown_rtt = widgets.HTML()
 
 
-def rtt_now(_button) -> None:  # needs the result now: nest_asyncio
+def rtt_now(_button) -> None:  # needs the result now: nest_asyncio2
     shown_rtt.value = f"now: {blocking.run_now(round_trip(you)) * 1000:.2f} ms"
 
 
@@ -258,12 +264,12 @@ def rtt_later(_button) -> None:  # the preferred way: start a task, show the res
 
 
 coroutine = round_trip(you)
-try:  # what a callback meets without nest_asyncio
+try:  # what a callback meets without nest_asyncio2
     asyncio.get_event_loop().run_until_complete(coroutine)
-    print("run_until_complete worked: nest_asyncio has patched this kernel (an earlier run)")
+    print("run_until_complete worked: nest_asyncio2 has patched this kernel (an earlier run)")
 except RuntimeError as refused:
     coroutine.close()
-    print("without nest_asyncio:", refused)
+    print("without nest_asyncio2:", refused)
 buttons = [widgets.Button(description=label) for label in ("RTT now", "RTT later")]
 buttons[0].on_click(rtt_now)
 buttons[1].on_click(rtt_later)
@@ -757,7 +763,8 @@ await room2.close()
 # - One port serves a page and a WebSocket: `process_request` answers HTTP, the Upgrade at
 #   `/ws` goes on to the handshake. The chat speaks JSON text, numbered with the resume pattern.
 # - Widgets are drawn from background tasks by replacing an `HTML` widget's value. Widget
-#   callbacks start tasks; `nest_asyncio` is the last resort, with its costs.
+#   callbacks start tasks; `nest_asyncio` (its maintained fork) is the last resort, with its
+#   costs.
 # - The browser's API: `readyState`, `bufferedAmount`, `binaryType`, four events, `CloseEvent`.
 #   JavaScript cannot ping, so the page's heartbeat is a message; it abandons a silent
 #   connection at once and reconnects with full jitter.

@@ -100,3 +100,12 @@ def test_a_reader_past_its_send_buffer_is_failed_with_1013_and_the_others_are_no
             sleeper.transport.abort()
 
     run(scenario())
+
+
+def test_the_fanout_counters_know_the_size_of_a_server_frame():
+    """``lessons.fanout`` counts bytes instead of parsing: its arithmetic must be the core's."""
+    from wsteach.frames import Frame, Opcode, encode_frame
+    from wsteach.lessons import fanout
+
+    for size in (0, 100, 125, 126, 65535, 65536):
+        assert fanout.frame_bytes(size) == len(encode_frame(Frame(Opcode.TEXT, b"x" * size)))

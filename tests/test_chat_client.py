@@ -1,5 +1,5 @@
 """The Python side of the chat: ``ChatClient`` (reconnect and resume against cuts and a server
-restart), ``ChatWidget`` (what it shows, escaped), and ``blocking.run_now`` (nest_asyncio)."""
+restart), ``ChatWidget`` (what it shows, escaped), and ``blocking.run_now`` (nest_asyncio2)."""
 
 from __future__ import annotations
 
@@ -89,6 +89,7 @@ def test_the_widget_sends_shows_and_escapes():
             assert "hello from the widget" in ui.log_view.value
             await bo.close()
             await ui.leave()
+            await asyncio.sleep(0)  # the widget redraws once per turn of the event loop
             assert "closed" in ui.light.value and ui.send_button.disabled
 
     run(scenario())
@@ -101,7 +102,7 @@ def test_render_entry_escapes_names_and_notices_too():
 
 
 def test_run_now_gives_a_result_to_a_synchronous_caller_inside_a_running_loop():
-    """In a subprocess: nest_asyncio patches asyncio for the whole process."""
+    """In a subprocess: nest_asyncio2 patches asyncio for the whole process."""
     code = textwrap.dedent("""
         import asyncio
         from wsteach.chat.blocking import run_now

@@ -8,5 +8,5 @@
 - ``client.py``: ``ChatClient``, a participant in Python that reconnects and resumes.
 - ``widget.py``: ``ChatWidget``, the ipywidgets UI (the only module here that imports
   ipywidgets).
-- ``blocking.py``: ``run_now``, the nest_asyncio helper for synchronous callers.
+- ``blocking.py``: ``run_now``, the nest_asyncio2 helper for synchronous callers.
 """

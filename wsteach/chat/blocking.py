@@ -1,4 +1,4 @@
-"""A result now, for synchronous code in a notebook: ``run_now``, with nest_asyncio.
+"""A result now, for synchronous code in a notebook: ``run_now``, with nest_asyncio2.
 
 A widget callback (``Button.on_click``) is a plain function, called while the kernel's event
 loop is already running: it cannot ``await``, and ``loop.run_until_complete`` refuses with
@@ -7,7 +7,7 @@ a task and update a widget when the task is done (``ChatWidget.submit`` does tha
 top-level ``await`` in cells.
 
 When a synchronous caller truly needs the result before it returns, ``run_now`` runs the
-awaitable to completion inside the running loop. It calls ``nest_asyncio.apply()``, which
+awaitable to completion inside the running loop. It calls ``nest_asyncio2.apply()``, which
 patches, for the whole process and for good:
 
 - the loop's class: ``run_forever``, ``run_until_complete`` and ``_run_once`` are replaced by
@@ -19,8 +19,13 @@ patches, for the whole process and for good:
 
 The price: while ``run_now`` waits, every other task runs too, in the middle of your callback,
 and may change what the callback was about to use; a task that calls ``run_now`` nests deeper.
-And nest_asyncio is no longer maintained: its author died in March 2024 and the repository
-(erdewit/nest_asyncio) is archived; ipykernel uses a fork, nest-asyncio2 (ipykernel#1381).
+
+nest_asyncio itself is no longer maintained: its author died in March 2024 and the repository
+(erdewit/nest_asyncio) is archived (ipykernel#1381). ipykernel 7 depends on a fork,
+nest-asyncio2, and so does this helper: with the original, a nested run in a JupyterLab kernel
+fails with "cannot enter context: <Context> is already entered" (ipykernel 7 runs every cell in
+one shared ``contextvars.Context``; the fork defers what would re-enter it), and the kernel's
+tasks die. ``tests/test_chat_jupyterlab.py`` met exactly that.
 """
 
 from __future__ import annotations
@@ -34,8 +39,8 @@ T = TypeVar("T")
 
 def run_now(awaitable: Awaitable[T]) -> T:
     """Run ``awaitable`` to completion from synchronous code, even inside a running loop."""
-    import nest_asyncio  # imported here: nothing is patched unless run_now is called
+    import nest_asyncio2  # imported here: nothing is patched unless run_now is called
 
     loop = asyncio.get_event_loop()
-    nest_asyncio.apply(loop)
+    nest_asyncio2.apply(loop)
     return loop.run_until_complete(awaitable)

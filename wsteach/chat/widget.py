@@ -68,7 +68,8 @@ class ChatWidget(widgets.VBox):
         self.add_class("wsteach-chat")
         self.client = ChatClient(ws_url, name, code=code, on_change=self._redraw,
                                  **client_options)  # type: ignore[arg-type]
-        self._redraw(self.client)
+        self._redraw_due = False
+        self._draw()
         self.client.start()
 
     @classmethod
@@ -96,6 +97,15 @@ class ChatWidget(widgets.VBox):
             self.light.value += f" · not sent: {html.escape(str(sending.exception()))}"
 
     def _redraw(self, client: ChatClient) -> None:
+        """Draw once the messages that came together are all in: a replay of a hundred
+        messages is one redraw, not a hundred (each one sends the whole log to the page)."""
+        if not self._redraw_due:
+            self._redraw_due = True
+            asyncio.get_running_loop().call_soon(self._draw)
+
+    def _draw(self) -> None:
+        self._redraw_due = False
+        client = self.client
         colour = LIGHTS[client.state]
         self.light.value = (f'<span style="color:{colour}">●</span> {html.escape(client.state)}'
                             f" as <b>{html.escape(client.name)}</b>")
