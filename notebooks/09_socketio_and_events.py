@@ -25,7 +25,7 @@
 # capture); 08's heartbeat helps. **Time:** about 40 minutes.
 
 # %% [markdown] tags=["navigation"]
-# [← 08 · Heartbeat and reconnect](08_heartbeat_and_reconnect.ipynb) | [Contents](../README.md)
+# [← 08 · Heartbeat and reconnect](08_heartbeat_and_reconnect.ipynb) | [Contents](../README.md) | [10 · The live chat →](10_live_chat.ipynb)
 
 # %% [markdown]
 # ## Parameters
@@ -653,4 +653,4 @@ feed_server.close()
 await feed_server.wait_closed()
 
 # %% [markdown] tags=["navigation"]
-# [← 08 · Heartbeat and reconnect](08_heartbeat_and_reconnect.ipynb) | [Contents](../README.md)
+# [← 08 · Heartbeat and reconnect](08_heartbeat_and_reconnect.ipynb) | [Contents](../README.md) | [10 · The live chat →](10_live_chat.ipynb)

@@ -3,7 +3,9 @@
 ``echo`` runs an echo server on this package's own implementation (for students, and for the
 Autobahn conformance cases). ``capture --out data/captures`` regenerates the stored pcaps
 (needs root or cap_net_raw). ``socketio --port P [--news-interval S]`` runs the Socket.IO news
-feed of notebook 09 on the package's own small Socket.IO server (page at ``/``).
+feed of notebook 09 on the package's own small Socket.IO server (page at ``/``). ``chat --port
+8765`` runs the live chat of notebook 10 on loopback; ``chat --class`` is the classroom mode:
+all interfaces, and a join code.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import argparse
 import asyncio
 import contextlib
 import ipaddress
+import secrets
 from pathlib import Path
 
 from wsteach import aio
@@ -32,6 +35,9 @@ def seconds_or_none(text: str) -> float | None:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text} is not a positive number of seconds")
     return value
+
+
+JOIN_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
 
 
 async def echo(ws: aio.WebSocket) -> None:
@@ -55,6 +61,27 @@ async def run_socketio(host: str, port: int, news_interval: float | None) -> Non
         print(f"Socket.IO news feed on http://{host}:{server.port}/ (the page) and "
               f"ws://{host}:{server.port}/socket.io/ (Ctrl+C stops it)", flush=True)
         await server.serve_forever()
+
+
+async def run_chat(host: str, port: int, classroom: bool, history: int) -> None:
+    from wsteach.chat import origins, server
+
+    join_code = "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(6)) if classroom \
+        else None
+    room = await server.serve_chat(host, port, history=history, join_code=join_code)
+    try:
+        if classroom:
+            print(f"Class mode: join code {join_code}. Students open one of:", flush=True)
+            for name in origins.hosts_for(host):
+                print(f"    http://{name}:{room.port}/?code={join_code}", flush=True)
+            print("Anyone on this network who has the code can join. Ctrl+C stops it.",
+                  flush=True)
+        else:
+            print(f"chat on {room.url} (WebSocket at {room.ws_url}); Ctrl+C stops it",
+                  flush=True)
+        await asyncio.Future()
+    finally:
+        await room.close()
 
 
 async def run_capture(out: Path, only: list[str]) -> None:
@@ -89,13 +116,32 @@ def main(argv: list[str] | None = None) -> None:
     capture_parser.add_argument("--out", type=Path, default=Path("data/captures"))
     capture_parser.add_argument("--only", nargs="+", default=[], metavar="NAME",
                                 help="regenerate only these captures (e.g. websocket_session)")
+    chat_parser = commands.add_parser("chat", help="run the live chat (page at /, WebSocket "
+                                      "at /ws)")
+    chat_parser.add_argument("--host", help="default 127.0.0.1; with --class, all interfaces")
+    chat_parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    chat_parser.add_argument("--class", dest="classroom", action="store_true",
+                             help="classroom mode: listen on all interfaces (unless --host "
+                                  "says otherwise) and require a join code")
+    chat_parser.add_argument("--history", type=int, default=100,
+                             help="messages kept for newcomers and for resuming (default 100)")
     args = parser.parse_args(argv)
+    if args.command == "chat":
+        if args.host is None:
+            args.host = "0.0.0.0" if args.classroom else "127.0.0.1"
+        elif not args.classroom:
+            try:
+                loopback_host(args.host)
+            except (argparse.ArgumentTypeError, ValueError) as error:
+                chat_parser.error(f"{error}; other addresses only with --class")
     with contextlib.suppress(KeyboardInterrupt):
         if args.command == "echo":
             asyncio.run(run_echo(args.host, args.port, args.max_size, args.ping_interval,
                                  args.ping_timeout))
         elif args.command == "socketio":
             asyncio.run(run_socketio(args.host, args.port, args.news_interval))
+        elif args.command == "chat":
+            asyncio.run(run_chat(args.host, args.port, args.classroom, args.history))
         else:
             asyncio.run(run_capture(args.out, args.only))
 

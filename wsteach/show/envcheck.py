@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from importlib import metadata
 
 PACKAGES = (
-    "jupyterlab", "ipywidgets", "websockets", "nest_asyncio", "scapy", "numpy", "matplotlib",
+    "jupyterlab", "ipywidgets", "websockets", "nest_asyncio2", "scapy", "numpy", "matplotlib",
 )
 
 HOW_TO_ENABLE_CAPTURE = (

@@ -1,0 +1,209 @@
+"""The checks of notebook 10 against the answers students give: each wrong answer is refused
+with the hint that names its mistake, a stub gets "No answer yet", and a right answer passes."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+
+from wsteach.exercises import nb10
+from wsteach.exercises.checking import NotYet
+
+NO_ANSWER = "No answer yet"
+
+
+def refused(check, answer) -> str:
+    with pytest.raises(NotYet) as error:
+        check(answer)
+    return str(error.value)
+
+
+def raise_not_implemented(*args):
+    raise NotImplementedError
+
+
+class StubBucket:
+    def __init__(self, rate, burst):
+        pass
+
+    def allow(self, now):
+        ...
+
+
+# ---- 10.1 ------------------------------------------------------------------------------------
+
+
+def test_render_line_right_answers_pass(capsys):
+    nb10.check_render_line(lambda name, text: f"<b>{html.escape(name)}</b>: {html.escape(text)}")
+    nb10.check_render_line(lambda n, t: f"<b>{html.escape(n, quote=False)}</b>: "
+                                        f"{html.escape(t, quote=False)}")
+    assert capsys.readouterr().out.startswith("✔")
+
+
+@pytest.mark.parametrize(("answer", "hint"), [
+    (..., NO_ANSWER),
+    (None, NO_ANSWER),
+    (raise_not_implemented, NO_ANSWER),
+    (lambda name, text: ..., NO_ANSWER),
+    (lambda name, text: f"<b>{name}</b>: {text}", "the text became markup"),
+    (lambda name, text: f"<b>{name}</b>: {html.escape(text)}", "the name is typed by a user"),
+    (lambda name, text: html.escape(f"<b>{name}</b>: {text}"), "tags themselves were escaped"),
+    (lambda name, text: f"<b>{html.escape(html.escape(name))}</b>: "
+                        f"{html.escape(html.escape(text))}", "escaped twice"),
+    (lambda name, text: "<b>" + name.replace("<", "&lt;").replace(">", "&gt;") + "</b>: "
+                        + text.replace("<", "&lt;").replace(">", "&gt;"), "'&' was not escaped"),
+    (lambda name, text: f"<b>{html.escape(name)}: {html.escape(text)}</b>", "Only the name"),
+    (lambda name, text: f"<b>{html.escape(name)}</b> {html.escape(text)}", "<b>NAME</b>: TEXT"),
+    (lambda name, text: [name, text], "return the HTML as a str"),
+    (lambda name: name, "raised TypeError"),
+    ("<b>Ada</b>: hello", "Pass the function itself"),
+])
+def test_render_line_wrong_answers_get_their_hint(answer, hint):
+    assert hint in refused(nb10.check_render_line, answer)
+
+
+# ---- 10.2 ------------------------------------------------------------------------------------
+
+
+def test_allowed_origins_right_answer_passes(capsys):
+    nb10.check_allowed_origins({"http://localhost:8765", "http://192.168.1.20:8765"})
+    nb10.check_allowed_origins(["http://localhost:8765", "http://192.168.1.20:8765"])
+    assert capsys.readouterr().out.count("✔") == 2
+
+
+@pytest.mark.parametrize(("answer", "hint"), [
+    (..., NO_ANSWER),
+    ({"*"}, "a wildcard"),
+    ({"ws://192.168.1.20:8765", "ws://localhost:8765"}, "not the ws:// address"),
+    ({"http://192.168.1.20:8765/", "http://localhost:8765/"}, "not even the final /"),
+    ({"http://192.168.1.20:8765/ws", "http://localhost:8765"}, "with no path"),
+    ({"http://192.168.1.20", "http://localhost"}, "the port is part of the origin"),
+    ({"https://192.168.1.20:8765", "https://localhost:8765"}, "served over http"),
+    ({"http://192.168.1.20:8765"}, "One of the chat's pages is refused"),
+    ({"http://192.168.1.20:8765", "http://localhost:8765", "http://127.0.0.1:8765"},
+     "'http://127.0.0.1:8765' is no page of this chat"),
+    ("http://192.168.1.20:8765", "Give a set of strings"),
+])
+def test_allowed_origins_wrong_answers_get_their_hint(answer, hint):
+    assert hint in refused(nb10.check_allowed_origins, answer)
+
+
+# ---- 10.3 ------------------------------------------------------------------------------------
+
+
+class Bucket:
+    """A right answer, written otherwise than the notebook's: it counts tokens spent."""
+
+    def __init__(self, rate, burst):
+        self.rate, self.burst, self.spent, self.last = rate, burst, 0.0, None
+
+    def allow(self, now):
+        if self.last is not None:
+            self.spent = max(0.0, self.spent - (now - self.last) * self.rate)
+        self.last = now
+        if self.spent + 1 > self.burst:
+            return False
+        self.spent += 1
+        return True
+
+
+class NoRefill(Bucket):
+    def allow(self, now):
+        self.last = None
+        return super().allow(now)
+
+
+class NoCap(Bucket):
+    def allow(self, now):
+        if self.last is not None:
+            self.spent -= (now - self.last) * self.rate  # may go below 0: saved-up tokens
+        self.last = now
+        if self.spent + 1 > self.burst:
+            return False
+        self.spent += 1
+        return True
+
+
+class WholeBurstBack(Bucket):
+    def allow(self, now):
+        if self.last is not None and now > self.last:
+            self.spent = 0.0
+        self.last = now
+        return super().allow(now)
+
+
+class RefusedCostsAToken(Bucket):
+    def allow(self, now):
+        if self.last is not None:
+            self.spent = max(0.0, self.spent - (now - self.last) * self.rate)
+        self.last = now
+        self.spent += 1
+        return self.spent <= self.burst
+
+
+class FixedBurst(Bucket):
+    def __init__(self, rate, burst):
+        super().__init__(rate, burst + 1)
+
+
+class ReturnsTruthy(Bucket):
+    def allow(self, now):
+        return int(super().allow(now))
+
+
+def test_token_bucket_right_answer_passes(capsys):
+    nb10.check_token_bucket(Bucket)
+    assert capsys.readouterr().out.startswith("✔")
+
+
+@pytest.mark.parametrize(("answer", "hint"), [
+    (..., NO_ANSWER),
+    (None, NO_ANSWER),
+    (StubBucket, NO_ANSWER),
+    (NoRefill, "tokens come back with time"),
+    (WholeBurstBack, "not two or a whole new burst"),
+    (RefusedCostsAToken, "A refused message must not take a token"),
+    (NoCap, "it holds at most burst = 3 tokens"),
+    (FixedBurst, "allowed 4 of 5"),
+    (ReturnsTruthy, "should return True or False"),
+    (Bucket(2, 3), "Pass the class itself"),
+    (lambda: None, "Bucket(2, 3) raised TypeError"),
+])
+def test_token_bucket_wrong_answers_get_their_hint(answer, hint):
+    assert hint in refused(nb10.check_token_bucket, answer)
+
+
+# ---- 10.4 ------------------------------------------------------------------------------------
+
+
+def codes(**changes: int) -> dict[str, int]:
+    answer = dict(nb10.SITUATIONS)
+    for key, code in changes.items():
+        situation = next(s for s in nb10.SITUATIONS if key in s.replace(" ", "_"))
+        answer[situation] = code
+    return answer
+
+
+def test_close_codes_right_answer_passes(capsys):
+    nb10.check_close_codes(dict(nb10.SITUATIONS))
+    assert capsys.readouterr().out.startswith("✔")
+
+
+@pytest.mark.parametrize(("answer", "hint"), [
+    (..., NO_ANSWER),
+    ({situation: ... for situation in nb10.SITUATIONS}, NO_ANSWER),
+    (codes(floods=1002), "every frame was valid"),
+    (codes(too_slowly=1008), "A slow reader broke no rule"),
+    (codes(floods=1013), "broke the chat's rule"),
+    (codes(too_slowly=1011), "internal error"),
+    (codes(restarts=1001), "1012 (service restart) tells the client"),
+    (codes(for_good=1012), "1012 promises a restart"),
+    (codes(for_good=1006), "1006 is never sent"),
+    (codes(message=1000), "1000 is a normal close"),
+    (codes(message=1007), "not 1007"),
+    ({}, "No code for"),
+    ([1008, 1013], "Give a dict"),
+])
+def test_close_codes_wrong_answers_get_their_hint(answer, hint):
+    assert hint in refused(nb10.check_close_codes, answer)
