@@ -460,8 +460,8 @@ per_message = {
     "plain WebSocket": len(plain[0].wire),
     "Socket.IO on WebSocket, our server": ours[0].carrier_bytes,
     "Socket.IO on WebSocket, python-socketio": theirs_ws[0].carrier_bytes,
-    "long polling: the response (gzipped)": polling_news,
-    "long polling: the response and its GET": polling_news + min(held_gets),
+    "Socket.IO on long polling: the response (gzipped)": polling_news,
+    "Socket.IO on long polling: the response + its GET": polling_news + min(held_gets),
 }
 pictures.table([(name, size, f"{size - per_message['plain WebSocket']:+d}")
                 for name, size in per_message.items()],
@@ -694,6 +694,8 @@ await dora.disconnect()
 # duplicates by an id of its own. Socket.IO 4.6's connection state recovery replays what a
 # client missed during a short disconnection (2 minutes by default; python-socketio lacks
 # it). Notebook 08 builds resuming without loss on a plain WebSocket.
+#
+# Our last clients leave, and the server keeps nothing of them, not even an empty room:
 
 # %%
 for client in (alice, carol):
@@ -822,9 +824,10 @@ nb09.check_room_prediction(prediction, measured_rooms)
 
 # %% [markdown]
 # **Exercise 9.5** (open). Talk Socket.IO with a plain WebSocket. Using only `aio.connect` and
-# the packets of sections 2 and 3, write a client that joins the room `kitchen` on our server,
-# answers every ping, and prints the `said` events it receives. Which packets must it send, in
-# which order, and which must it answer?
+# the packets of sections 2 and 3, write a client that joins the room `kitchen` on our server
+# (section 3's, still running at `feed_server.port`), answers every ping, and prints the `said`
+# events it receives (to send some, join `kitchen` with another `connected_client(...)` and
+# `call("say", ...)`). Which packets must it send, in which order, and which must it answer?
 
 # %% [markdown] tags=["solution"]
 # *Model answer.* Connect to `/socket.io/?EIO=4&transport=websocket`; read the open packet
@@ -853,10 +856,6 @@ nb09.check_room_prediction(prediction, measured_rooms)
 # ```
 #
 # (`asyncio.timeout` ends it with a `TimeoutError` after `seconds`: catch it to stop quietly.)
-
-# %%
-feed_server.close()
-await feed_server.wait_closed()
 
 # %% [markdown] tags=["navigation"]
 # [← 08 · Heartbeat and reconnect](08_heartbeat_and_reconnect.ipynb) | [Contents](../README.md)
