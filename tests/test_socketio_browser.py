@@ -11,20 +11,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import shutil
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
 import pytest
+from chromium import launch_options, require_chromium
 from conftest import require
-from test_browser import CHROMIUM, CHROMIUM_ARGS
 
 from wsteach.paths import NODE_MODULES
 from wsteach.socketio import newsfeed, python_socketio
 
 try:
     from playwright.async_api import Browser, BrowserContext, Page, async_playwright
-except ImportError:  # checked with require() in the fixture
+except ImportError:  # checked with require_chromium() in the fixture
     async_playwright = None
 
 TEST_TIMEOUT = 15
@@ -56,17 +55,13 @@ class Chromium:
 
 @pytest.fixture(scope="module")
 def chromium() -> Any:
-    require(async_playwright is not None, "the Python package playwright",
-            'pip install -e ".[test]" (never `playwright install`: we use Debian\'s chromium)')
-    require(shutil.which("chromium") is not None, "chromium", "apt-get install chromium")
+    require_chromium()
     require(newsfeed.CLIENT_BUNDLE.exists(), f"socket.io-client in {NODE_MODULES}",
             "install Node.js (apt-get install nodejs npm), then `make test` runs npm ci")
     with asyncio.Runner() as runner:
         playwright = runner.run(async_playwright().start())
         try:
-            browser = runner.run(playwright.chromium.launch(
-                executable_path=shutil.which("chromium") or CHROMIUM, headless=True,
-                args=CHROMIUM_ARGS, timeout=15_000))
+            browser = runner.run(playwright.chromium.launch(**launch_options()))
             try:
                 yield Chromium(runner, browser)
             finally:
