@@ -137,3 +137,15 @@ def test_a_widget_becomes_a_snapshot_of_its_state():
     assert "&lt;Hello&gt;</textarea>" in drawn, "text is escaped, HTML widgets are not"
     assert "<b>7 bytes</b>" in drawn and "<button disabled>Send</button>" in drawn
     assert static_widgets.draw("gone", models).startswith("<em>")
+
+
+def test_a_page_served_by_the_kernel_becomes_a_note():
+    """An IFrame on loopback (notebook 10's chat page) cannot load once the kernel is gone."""
+    from wsteach.classroom import book
+
+    frame = ('<iframe\n  width="100%"\n  height="520"\n  src="http://127.0.0.1:4321/?name=Ada"\n'
+             '  frameborder="0"\n  allowfullscreen\n></iframe>')
+    page = book.LIVE_FRAME.sub(lambda m: book.LIVE_NOTE.format(m[1]), f"<p>{frame}</p>")
+    assert "<iframe" not in page and "http://127.0.0.1:4321/?name=Ada" in page
+    remote = '<iframe src="https://example.com/"></iframe>'
+    assert book.LIVE_FRAME.sub("", remote) == remote  # only loopback pages are replaced

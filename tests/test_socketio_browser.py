@@ -23,7 +23,7 @@ from wsteach.socketio import newsfeed, python_socketio
 
 try:
     from playwright.async_api import Browser, BrowserContext, Page, async_playwright
-except ImportError:  # checked with require() in the fixture
+except ImportError:  # checked with require_chromium() in the fixture
     async_playwright = None
 
 TEST_TIMEOUT = 15

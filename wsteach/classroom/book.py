@@ -11,6 +11,9 @@ MathJax and Mermaid from cdnjs and the widget manager from unpkg; the book's tem
 inlined, and widgets are drawn as static snapshots (``static_widgets``). The series uses no
 LaTeX math: a notebook that did would show its TeX source, since MathJax is not bundled.
 
+A page that the kernel served while the notebook ran (an ``IFrame`` on loopback) cannot open
+later: the book shows a note in its place.
+
 Navigation links written for JupyterLab (``04_frame_layout.ipynb``, ``../README.md``) are
 rewritten to the book's pages (``04_frame_layout.html``, ``index.html``).
 """
@@ -56,6 +59,12 @@ CSS = """
 body { font-family: system-ui, sans-serif; }
 """
 NOTEBOOK_LINK = re.compile(r"\]\((\d\d_[a-z0-9_]+)\.ipynb(#[^)]*)?\)")
+# A page a notebook's kernel served while it ran (notebook 10's chat in an iframe): gone once
+# the kernel stopped, so the book shows a note instead of a frame that cannot load.
+LIVE_FRAME = re.compile(r'<iframe\b[^>]*\bsrc="(https?://(?:127\.0\.0\.1|localhost|\[::1\])'
+                        r'[^"]*)"[^>]*>\s*</iframe>')
+LIVE_NOTE = ("<figure class='wsteach-widget-snapshot'>A live page, served by the notebook's "
+             "kernel while it ran ({}): run the notebook in JupyterLab to use it.</figure>")
 
 
 def for_the_book(source: str) -> str:
@@ -82,7 +91,7 @@ def render(notebook, title: str) -> str:
     exporter = HTMLExporter(template_name="lab", template_file="book.html.j2",
                             extra_loaders=[jinja2.DictLoader({"book.html.j2": TEMPLATE})])
     body, _ = exporter.from_notebook_node(notebook, resources={"book_css": CSS})
-    return body
+    return LIVE_FRAME.sub(lambda m: LIVE_NOTE.format(html.escape(m[1])), body)
 
 
 def index(entries: list[series.Entry]) -> str:

@@ -68,6 +68,7 @@ def engineio_packets(pcap_path: str | Path) -> list[WirePacket]:
                                 f"{status_line} to {request_line.split('&t=')[0]}",
                                 _body_text(response.head, response.body)))
             for direction, stream, message, carrier, body in carried:
+                # the packet that brought the message's last byte: when it was complete
                 index = stream.completed_by(message.end - 1, message.end)
                 found += [WirePacket(float(packets[index].time) - t0, direction, "polling",
                                      carrier, len(message.head) + len(message.body), number,
