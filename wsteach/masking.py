@@ -4,7 +4,8 @@
 and unmasks. Three ways to compute it, side by side, from the one that reads like the RFC to
 the ones that are fast:
 
-- ``apply_mask_loop``: one byte at a time, exactly the formula above (slow: ~10 MB/s).
+- ``apply_mask_loop``: one byte at a time, exactly the formula above (slow: notebook 05
+  measures how slow).
 - ``apply_mask_int``: turn the whole payload into one big Python integer and XOR it with the
   key repeated to the same length: a single XOR over thousands of bytes, done in C. Little
   endian, because ``int.from_bytes(..., "little")`` is measurably faster than big endian.
