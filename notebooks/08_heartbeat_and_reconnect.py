@@ -470,8 +470,6 @@ print(f"{len(measured)} blackholes. Every detection came at least {after_timeout
 # of spread, even before the first attempt.
 
 # %%
-import itertools
-
 schedule_rng = random.Random(SEED)
 ceilings = list(itertools.islice(aio.backoff_delays(jitter=False), 8))
 jittered = [list(itertools.islice(aio.backoff_delays(rng=schedule_rng), 8)) for _ in range(30)]
