@@ -273,43 +273,26 @@ print(f"The fixed sweep terminated Dee {(dee_found - VANISH_AT) / ARTICLE_SECOND
 # The article's page sends "HeartBeat" after 3 s without a message and closes the connection
 # when nothing at all arrives within 3 s more; any message resets both timers. Its server
 # never answers "HeartBeat" (it only logs it) and pushes a guest every 2 to 7 s. So every
-# pause between guests longer than 6 s closes a perfectly healthy connection. `HeartCheck`
-# (in `wsteach/lessons/heartbeat.py`) plays the page against the article's server, and against
-# one that answers "HeartBeat" at once. After each close the page reconnects at once (the
-# article waits 4 s first: section 5), and gets the pushes that remain.
+# pause between guests longer than 6 s closes a perfectly healthy connection.
+# `heartcheck_against` (in `wsteach/lessons/heartbeat.py`) plays the page's `HeartCheck`
+# against the article's server (`push_guests`), and against one that answers "HeartBeat" at
+# once, on real connections. After each close the page reconnects at once (the article waits
+# 4 s first: section 5), and gets the pushes that remain.
 
 # %%
 import itertools
 import random
 
-from wsteach.lessons.heartbeat import HeartCheck, push_guests
+from wsteach.lessons.heartbeat import heartcheck_against, push_guests
 from wsteach.lessons.polling import load_guests
 
 guests = load_guests()
 rng = random.Random(SEED)
 delays = [rng.uniform(PUSH_MIN, PUSH_MAX) for _ in range(HEARTCHECK_PUSHES)]
 
-
-async def heartcheck_against(answer_heartbeats: bool) -> HeartCheck:
-    check = HeartCheck(HEARTCHECK_TIMEOUT)
-    schedule = zip(delays, itertools.cycle(guests))  # one iterator for all the connections
-    all_sent = asyncio.Event()
-
-    async def serve_guests(ws):
-        if await push_guests(ws, schedule, answer_heartbeats=answer_heartbeats):
-            all_sent.set()
-
-    loop = asyncio.get_running_loop()
-    async with aio.serve(serve_guests, ping_interval=None) as server:
-        until = loop.time() + sum(delays) + 1.0  # a bound, in case something hangs
-        while not all_sent.is_set() and loop.time() < until:  # reconnect after each close
-            ws = await aio.connect(f"ws://127.0.0.1:{server.port}/", ping_interval=None)
-            await check.watch(ws, until)
-            await ws.close()
-    return check
-
-
-as_written, answered = await asyncio.gather(heartcheck_against(False), heartcheck_against(True))
+as_written, answered = await asyncio.gather(
+    heartcheck_against(delays, guests, HEARTCHECK_TIMEOUT, answer_heartbeats=False),
+    heartcheck_against(delays, guests, HEARTCHECK_TIMEOUT, answer_heartbeats=True))
 pictures.table([("the article's server (logs HeartBeat)", as_written.closes, as_written.messages),
                 ("a server that answers HeartBeat", answered.closes, answered.messages)],
                ["server", "healthy connections the heartCheck closed",

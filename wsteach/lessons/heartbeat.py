@@ -16,13 +16,15 @@ silence and closes the connection when nothing arrives within ``timeout`` more; 
 reconnects after a fixed delay (``lockReconnect``, 4 s). The article's server never answers
 "HeartBeat": only its guest pushes, every 2-7 s, reset the timer, so any gap longer than twice
 the timeout (6 s) closes a healthy connection. ``HeartCheck`` reproduces it; a server that
-answers "HeartBeat" at once (``answer_heartbeats``) fixes it.
+answers "HeartBeat" at once (``answer_heartbeats``) fixes it. ``heartcheck_against`` plays
+the two against each other.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -149,3 +151,26 @@ async def push_guests(ws: aio.WebSocket, schedule: Iterator[tuple[float, dict]],
     finally:
         answering.cancel()
     return True
+
+
+async def heartcheck_against(delays: list[float], guests: list[dict], timeout: float, *,
+                             answer_heartbeats: bool) -> HeartCheck:
+    """The article's page against the article's server: the server pushes ``guests`` after
+    ``delays``; the page's ``HeartCheck(timeout)`` follows, and reconnects at once after each
+    close (the article waits 4 s first), getting the pushes that remain."""
+    check = HeartCheck(timeout)
+    schedule = zip(delays, itertools.cycle(guests))  # one iterator for all the connections
+    all_sent = asyncio.Event()
+
+    async def serve_guests(ws: aio.WebSocket) -> None:
+        if await push_guests(ws, schedule, answer_heartbeats=answer_heartbeats):
+            all_sent.set()
+
+    loop = asyncio.get_running_loop()
+    async with aio.serve(serve_guests, ping_interval=None) as server:
+        until = loop.time() + sum(delays) + 1.0  # a bound, in case something hangs
+        while not all_sent.is_set() and loop.time() < until:  # reconnect after each close
+            ws = await aio.connect(f"ws://127.0.0.1:{server.port}/", ping_interval=None)
+            await check.watch(ws, until)
+            await ws.close()
+    return check
