@@ -42,9 +42,9 @@
 
 # %%
 PUSH_BYTES = 64 * 1024  # bytes per message the server pushes in the blackhole demo
-PUSH_EVERY = 0.005  # seconds between those messages
+PUSH_EVERY = 0.002  # seconds between those messages
 BLACKHOLE_AFTER = 0.15  # seconds of healthy traffic before the client's network vanishes
-STALLED_FOR = 0.25  # we stop watching once send() has accepted nothing for this long...
+STALLED_FOR = 0.2  # we stop watching once send() has accepted nothing for this long...
 WATCH_AT_MOST = 3.0  # ...or after this many seconds in all
 
 ARTICLE_SECOND = 0.008  # one second of the article, in this notebook's seconds
@@ -53,7 +53,7 @@ SWEEPS = 3
 VANISH_AT = 36 * ARTICLE_SECOND  # when one client's network vanishes, just after sweep 1
 PUSH_MIN, PUSH_MAX = 2 * ARTICLE_SECOND, 7 * ARTICLE_SECOND  # its guest pushes: every 2-7 s
 HEARTCHECK_TIMEOUT = 3 * ARTICLE_SECOND  # its client's heartCheck.timeout: 3 s
-HEARTCHECK_PUSHES = 30  # guests pushed while we count the heartCheck's verdicts
+HEARTCHECK_PUSHES = 25  # guests pushed while we count the heartCheck's verdicts
 
 DETECTION_SETTINGS = [(0.1, 0.1), (0.2, 0.1), (0.1, 0.2), (0.2, 0.2), (0.3, 0.2), (0.2, 0.3)]
 DETECTION_TRIALS = 4  # blackholes per setting, each at a random moment
@@ -73,12 +73,12 @@ SEED = 2019
 # %% [markdown]
 # ## 1. Why TCP does not notice a dead peer
 #
-# A server pushes a 64 KiB message every 5 ms to a client. The client sits behind
+# A server pushes a 64 KiB message every 2 ms to a client. The client sits behind
 # `FaultyProxy`, a TCP proxy on loopback (`wsteach/lessons/faulty_proxy.py`) that forwards both
 # ways until told otherwise. After 0.15 s it **blackholes** the connection: it keeps both TCP
 # connections open but moves nothing more, like a laptop whose lid was closed or a Wi-Fi that
 # went away. The server is never told. We watch what its `send()` does, until it has accepted
-# nothing for a quarter of a second.
+# nothing for 0.2 s.
 
 # %%
 import asyncio
@@ -218,7 +218,7 @@ print(f"With SO_KEEPALIVE on, a dead peer is noticed after {first_probe} s of si
 # at the top of a Node module is `module.exports`, not the socket that got the pong.
 # `wsteach/lessons/heartbeat.py` reproduces both versions: `Sweeper` with
 # `as_in_the_article=True` sets the attribute on itself, as the arrow function does on the
-# module. Four clients, which our client code makes answer every ping at once: Ada, Bo and Cai
+# module. Four clients, each answering every ping at once (as browsers do): Ada, Bo and Cai
 # stay healthy; Dee sits behind a `FaultyProxy` that blackholes her connection at 36 (article)
 # seconds, just after the first sweep.
 
@@ -515,8 +515,8 @@ pictures.table([(label, max(r.per_bucket(0.1)), len(r.attempts), r.refused,
 # herd lands in one or two 100 ms slots, far above what the server can take, so most of it is
 # refused and comes back together 0.2 s later, to be refused again (socket.io#2998 describes
 # this in production). With full jitter the same clients are spread out: the peak is a
-# fraction of the herd, far fewer attempts are refused, and the last client is back as soon
-# or sooner (the table).
+# fraction of the herd, far fewer attempts are refused, and the last client is back about as
+# soon (the table).
 # The less a server can take at once, the more jitter matters; a server that could take
 # everyone at once (no `capacity`) would favour the fixed delay, but no real server is that.
 #
@@ -714,13 +714,13 @@ live_guests = asyncio.create_task(follow_guests(f"ws://127.0.0.1:{live_server.po
 display(table.widget)
 
 # %% [markdown]
-# This cell only waits 0.4 s; the task above redraws the table meanwhile, and goes on doing
+# This cell only waits 0.3 s; the task above redraws the table meanwhile, and goes on doing
 # so after the cell has finished (scroll up in JupyterLab and watch it).
 
 # %%
 before = table.updates
-await asyncio.sleep(0.4)
-print(f"The background task redrew the table {table.updates - before} times during these 0.4 s "
+await asyncio.sleep(0.3)
+print(f"The background task redrew the table {table.updates - before} times during these 0.3 s "
       f"({table.updates} times in all so far).")
 
 # %% [markdown]
