@@ -59,10 +59,10 @@ DETECTION_SETTINGS = [(0.1, 0.1), (0.2, 0.1), (0.1, 0.2), (0.2, 0.2), (0.3, 0.2)
 DETECTION_TRIALS = 4  # blackholes per setting, each at a random moment
 
 STORM_CLIENTS = 200
-STORM_DOWN = 0.3  # seconds the restarted server answers 503 to everyone
+STORM_DOWN = 0.2  # seconds the restarted server answers 503 to everyone
 STORM_CAPACITY = 40  # then: handshakes it completes per 100 ms (503 to the rest)
 ARTICLE_RECONNECT = 0.2  # the article's lockReconnect delay (4 s), scaled to the storm
-BACKOFF = {"min_delay": 0.4, "factor": 2.0, "max_delay": 0.8}  # exponential, full jitter
+BACKOFF = {"min_delay": 0.3, "factor": 2.0, "max_delay": 0.6}  # exponential, full jitter
 
 RESUME_MESSAGES = 400
 RESUME_CUTS = 20
@@ -473,7 +473,7 @@ plt.show()
 # %% [markdown]
 # Now the storm. `wsteach/lessons/storm.py` connects 200 clients with `async for ws in
 # connect(...)`, then restarts the server: every connection is closed with 1012 (service
-# restart); for 0.3 s every attempt is answered 503 (as a load balancer in front of a
+# restart); for 0.2 s every attempt is answered 503 (as a load balancer in front of a
 # restarting server answers); after that the server completes at most 40 opening handshakes
 # per 100 ms and answers 503 to the rest. A server that has just started has cold caches and
 # every client's session to restore, so it cannot take everyone at once; it sheds what it
