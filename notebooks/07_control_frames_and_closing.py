@@ -752,12 +752,12 @@ print(f"{len(messages)} messages: {inflated_total} bytes of JSON travelled as {o
 print("per message on the wire:", [len(f.payload) for f in messages if f.direction == "client"])
 
 # %% [markdown]
-# The first message shrank to a quarter: its text repeats itself four times, and DEFLATE
-# writes each repeat as a short back-reference. The second and
-# third took **5 bytes** each: with the context shared, the compressor only had to say "the
-# same 180 bytes as before", a back-reference into the previous message. That reference is
-# also why a receiver cannot inflate a message alone. By hand, with `zlib`: raw DEFLATE
-# (`wbits=-15`, no zlib header), `00 00 ff ff` appended:
+# The first message shrank to a quarter: its text repeats itself four times, and DEFLATE writes
+# each repeat as a short back-reference. The second and third took **5 bytes** each: with the
+# context shared, the compressor only had to say "the same 180 bytes as before", a
+# back-reference into the previous message. That reference is also why a receiver cannot
+# inflate a message alone. By hand, with `zlib`: raw DEFLATE (`wbits=-15`, no zlib header),
+# `00 00 ff ff` appended:
 
 # %%
 import zlib
@@ -917,12 +917,12 @@ nb07.check_utf8_failure(bad_payload, answer_failure_index)
 # *Model answer.* The attacker posts messages that guess the token a character at a time
 # ("token=7", "token=8", ...). Each guess is compressed in the same context as the real token,
 # and a right guess makes the frame about a byte shorter; frame sizes are visible on the
-# network even through TLS. So the token leaks in about 16 guesses per hex character (96
-# frames for section 6's 6-character token). Fixes, best first: never put secrets in messages that also carry text others
-# control (the token belongs in the opening handshake's cookie, not in every message);
-# otherwise send secrets uncompressed or in a context of their own (`no_context_takeover`
-# resets it every message), or turn compression off for that connection. Random padding only
-# makes the attack slower.
+# network even through TLS. So the token leaks in about 16 guesses per hex character (96 frames
+# for section 6's 6-character token). Fixes, best first: never put secrets in messages that
+# also carry text others control (the token belongs in the opening handshake's cookie, not in
+# every message); otherwise send secrets uncompressed or in a context of their own
+# (`no_context_takeover` resets it every message), or turn compression off for that connection.
+# Random padding only makes the attack slower.
 
 # %% [markdown] tags=["navigation"]
 # [← 06 · Packets on the wire](06_packets_on_the_wire.ipynb) | [Contents](../README.md) | [08 · Heartbeat and reconnect →](08_heartbeat_and_reconnect.ipynb)

@@ -311,10 +311,11 @@ print(f"{long_gaps} of the {len(delays)} pauses between pushes ({long_gaps / len
       "heartCheck's timer race, and a busy machine can tip them either way.")
 
 # %% [markdown]
-# Each close also lost a guest: the one the server was about to push went to the closed
-# connection. The heartbeat idea is right; the server must take part in it. And after each
-# close the article's page waits a fixed 4 s (`lockReconnect`) before it reconnects: section 5
-# shows what a fixed delay does when a server restarts under many clients.
+# Each close also lost a guest or two (the "received" column): what the server pushed into
+# the connection the page had just given up on. The heartbeat idea is right; the server must
+# take part in it. And after each close the article's page waits a fixed 4 s
+# (`lockReconnect`) before it reconnects: section 5 shows what a fixed delay does when a
+# server restarts under many clients.
 #
 # ## 3. Keepalive pings: the protocol's own heartbeat
 #
@@ -424,12 +425,13 @@ print(f"{len(measured)} blackholes; {inside} detected within the grey bar (allow
 # whole `ping_interval` later. Exercise 8.1 asks you to derive it.
 #
 # Choosing the numbers is a trade: a short interval notices sooner and costs a few bytes per
-# connection per interval (the ping and the pong measured above); a short timeout notices sooner but closes connections that are only
-# slow (a laptop on a train, a blocked event loop: websockets issues #1620 and #1318 are such
-# 1011s). The reference systems choose: websockets 20 s / 20 s, Engine.IO 25 s / 20 s, SignalR
-# 15 s keepalive with a 30 s timeout ("twice the keepalive"), Jupyter Server pings every 30 s
-# and gives up after 90 s; and NAT boxes and proxies often drop a connection idle for about
-# 30-60 s, which is why the interval is rarely longer.
+# connection per interval (the ping and the pong measured above); a short timeout notices
+# sooner but closes connections that are only slow (a laptop on a train, a blocked event
+# loop: websockets issues #1620 and #1318 are such 1011s). The reference systems choose:
+# websockets 20 s / 20 s, Engine.IO 25 s / 20 s, SignalR 15 s keepalive with a 30 s timeout
+# ("twice the keepalive"), Jupyter Server pings every 30 s and gives up after 90 s. And
+# proxies often cut a connection that has been idle for about 30 s (the websockets FAQ), which
+# is why the interval is rarely longer: the pings also keep the connection from looking idle.
 #
 # ## 4. Browsers cannot send pings
 #
