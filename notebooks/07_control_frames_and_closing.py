@@ -29,7 +29,7 @@
 #   the leak a shared context can cause.
 #
 # **You need** notebook 04 (frame layout) and 06 (packets on the wire); 05 (masking) helps.
-# **Time:** about 40 minutes.
+# **Time:** about 60 minutes to read and run, 90 with the exercises.
 
 # %% [markdown] tags=["navigation"]
 # [← 06 · Packets on the wire](06_packets_on_the_wire.ipynb) | [Contents](../README.md) | [08 · Heartbeat and reconnect →](08_heartbeat_and_reconnect.ipynb)
@@ -251,6 +251,10 @@ def described(code):
     return name, next(text for low, high, text in RANGES if low <= code <= high)
 
 
+# %% [markdown]
+# Now the question, asked of both decoders: is a close frame carrying this code accepted?
+
+# %%
 def we_accept(code):
     try:
         parse_close_payload(struct.pack("!H", code))
@@ -508,6 +512,11 @@ async def server_closes(uri):
     return ws
 
 
+# %% [markdown]
+# Each case against a fresh server; then, in the kernel's table, which end of the connection
+# is left in TIME_WAIT:
+
+# %%
 waits = []
 for case, handler, client in [("the client starts the close", echo, client_closes),
                               ("the server starts the close", close_now, server_closes),
@@ -691,8 +700,8 @@ print(outcome(lambda: parse_close_payload(struct.pack("!H", 1000) + b"\xff")))
 # Browsers offer compression in their opening handshake (RFC 7692; Chromium's offer is checked
 # in `tests/test_browser.py`). The stored capture
 # `compressed_session.pcap` is the websockets library talking to itself with its defaults,
-# compression on: the client sends the same 180-byte JSON message three times, and the server
-# echoes each. The offer and the answer:
+# compression on: the client sends the same 180-byte message (a 45-byte JSON object, four
+# times over) three times, and the server echoes each. The offer and the answer:
 
 # %%
 from wsteach.http1 import parse_request, parse_response
@@ -743,11 +752,12 @@ print(f"{len(messages)} messages: {inflated_total} bytes of JSON travelled as {o
 print("per message on the wire:", [len(f.payload) for f in messages if f.direction == "client"])
 
 # %% [markdown]
-# The first message shrank to a quarter (its text repeats itself four times). The second and
-# third took **5 bytes** each: with the context shared, the compressor only had to say "the
-# same 180 bytes as before", a back-reference into the previous message. That reference is
-# also why a receiver cannot inflate a message alone. By hand, with `zlib`: raw DEFLATE
-# (`wbits=-15`, no zlib header), `00 00 ff ff` appended:
+# The first message shrank to a quarter: its text repeats itself four times, and DEFLATE writes
+# each repeat as a short back-reference. The second and third took **5 bytes** each: with the
+# context shared, the compressor only had to say "the same 180 bytes as before", a
+# back-reference into the previous message. That reference is also why a receiver cannot
+# inflate a message alone. By hand, with `zlib`: raw DEFLATE (`wbits=-15`, no zlib header),
+# `00 00 ff ff` appended:
 
 # %%
 import zlib
@@ -804,7 +814,8 @@ print("recovered from frame sizes alone:", known)
 # > the constructor take relative URLs and http(s) ones (whatwg/websockets commit 771cd4f;
 # > Chrome 125, Firefox 124, Safari 17.3), and the typo fails silently instead: the string
 # > is read as a relative path and the page connects to **its own server**. Chromium, in the
-# > test that made section 4's table:
+# > test that made section 4's table (`PAGE_HOST` stands for the test page's own host and
+# > port):
 
 # %%
 print(f"new WebSocket('ws//localhost:8080') on a page of PAGE_HOST connects to "
@@ -906,12 +917,12 @@ nb07.check_utf8_failure(bad_payload, answer_failure_index)
 # *Model answer.* The attacker posts messages that guess the token a character at a time
 # ("token=7", "token=8", ...). Each guess is compressed in the same context as the real token,
 # and a right guess makes the frame about a byte shorter; frame sizes are visible on the
-# network even through TLS. So the token leaks in a few hundred messages (section 6's
-# miniature). Fixes, best first: never put secrets in messages that also carry text others
-# control (the token belongs in the opening handshake's cookie, not in every message);
-# otherwise send secrets uncompressed or in a context of their own (`no_context_takeover`
-# resets it every message), or turn compression off for that connection. Random padding only
-# makes the attack slower.
+# network even through TLS. So the token leaks in about 16 guesses per hex character (96 frames
+# for section 6's 6-character token). Fixes, best first: never put secrets in messages that
+# also carry text others control (the token belongs in the opening handshake's cookie, not in
+# every message); otherwise send secrets uncompressed or in a context of their own
+# (`no_context_takeover` resets it every message), or turn compression off for that connection.
+# Random padding only makes the attack slower.
 
 # %% [markdown] tags=["navigation"]
 # [← 06 · Packets on the wire](06_packets_on_the_wire.ipynb) | [Contents](../README.md) | [08 · Heartbeat and reconnect →](08_heartbeat_and_reconnect.ipynb)

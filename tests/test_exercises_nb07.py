@@ -54,6 +54,7 @@ def test_first_fin_stub(rows_by_capture, stub) -> None:
     ("peer_vanished", "client", "RST"),
     ("peer_vanished", "server", "RST"),
     ("close_by_client", "Server", "say 'client', 'server' or 'nobody'"),
+    ("close_by_server", "nobody", "someone does send FIN there"),
 ])
 def test_first_fin_wrong(rows_by_capture, name, guess, hint) -> None:
     assert hint in refused(nb07.check_first_fin, rows_by_capture, {**RIGHT_FIN, name: guess})
@@ -211,8 +212,11 @@ def test_utf8_stub(stub) -> None:
 @pytest.mark.parametrize(("answer", "hint"), [
     (3, "valid first byte of a multi-byte character"),
     (len(BAD) - 1, "a fail-fast decoder does not wait for the whole frame"),
-    (len(BAD), "a fail-fast decoder does not wait for the whole frame"),
-    (5, "is not where it goes wrong"),
+    (len(BAD), "between 0 and"),
+    (-1, "between 0 and"),
+    (5, "indexes start at 0"),  # counted from 1
+    (6, "is not where it goes wrong"),
+    (0, "is not where it goes wrong"),
     ("4", "an int"),
     (True, "an int"),
 ])

@@ -3,6 +3,8 @@ the hint that names that mistake, and accept the right one."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from wsteach.exercises import nb08
@@ -25,6 +27,7 @@ def rejects(check, *args, hint: str) -> None:
     ((20, 25), "whole interval later"),
     ((20, 70), "no second ping"),  # waited for a second ping
     ((0, 45), "waits out one timeout"),
+    ((25, 45), "just as a ping leaves"),  # took the interval for the earliest
     ((45, 20), "cannot be later"),
     (("20", "45"), "pair of numbers"),
     ((True, 45), "pair of numbers"),
@@ -60,6 +63,18 @@ def equal_jitter(attempt, min_delay, factor, max_delay, rng):
     return ceiling / 2 + rng.uniform(0, ceiling / 2)
 
 
+def module_random(attempt, min_delay, factor, max_delay, rng):
+    return random.uniform(0, min(max_delay, min_delay * factor ** attempt))
+
+
+def from_min_delay(attempt, min_delay, factor, max_delay, rng):
+    return rng.uniform(min_delay, min(max_delay, min_delay * factor ** attempt))
+
+
+def capped_after_drawing(attempt, min_delay, factor, max_delay, rng):
+    return min(max_delay, rng.uniform(0, min_delay * factor ** attempt))
+
+
 def constant(attempt, min_delay, factor, max_delay, rng):
     return 1.0
 
@@ -76,6 +91,9 @@ def stub(attempt, min_delay, factor, max_delay, rng):
     (off_by_one, "not attempt + 1"),
     (equal_jitter, "equal jitter"),
     (constant, "does not depend on rng"),
+    (module_random, "not from the random module"),
+    (from_min_delay, "not from min_delay"),
+    (capped_after_drawing, "the cap was applied after drawing"),
     (42, "the function itself"),
 ])
 def test_backoff_wrong_answers(function, hint):

@@ -81,6 +81,9 @@ def check_first_fin(rows_by_capture: Mapping[str, Sequence], answer: object) -> 
         if right == "nobody":
             raise NotYet(f"{name}: nobody sends FIN there. A peer that vanishes sends RST (or "
                          "nothing at all): look for the R flag instead of F.")
+        if guess == "nobody":
+            raise NotYet(f"{name}: someone does send FIN there: after a closing handshake both "
+                         "sides close TCP with FIN (flag F). Only a peer that vanishes sends none.")
         if guess == first_close(rows):
             raise NotYet(f"{name}: the side that starts the closing handshake is not the side "
                          "that closes TCP first. Section 7.1.1: the server closes TCP first, "
@@ -180,10 +183,16 @@ def check_utf8_failure(data: bytes, answer: object) -> None:
             right = index
             break
     assert right is not None, "the exercise's data must be invalid UTF-8"
+    if not 0 <= answer < len(data):
+        raise NotYet(f"An index into the payload is between 0 and {len(data) - 1}.")
     if answer == right:
         passed(f"Byte {right} ({data[right]:#04x}) cannot continue the character begun before "
                "it: the decoder knows there, before the rest arrives.")
         return
+    if answer == right + 1:
+        raise NotYet(f"One too far: counted from 1, that is the right byte, but indexes start "
+                     f"at 0 (the payload's first byte is data[0]). data[{answer}] is "
+                     f"{data[answer]:#04x}, the byte after the one that fails.")
     if answer >= len(data) - 1:
         raise NotYet("That is the end of the payload: a fail-fast decoder does not wait for the "
                      "whole frame, it stops at the first byte that cannot be UTF-8.")

@@ -21,8 +21,9 @@ def check_detection_window(interval: float, timeout: float, answer: object) -> N
         raise NotYet("Answer with a pair of numbers of seconds: (earliest, latest).")
     earliest, latest = answer
     if math.isclose(earliest, timeout) and math.isclose(latest, interval + timeout):
-        passed(f"Between {timeout} s and {interval + timeout} s: the notebook measured the same, "
-               "and a browser's own WebSocket would never notice at all.")
+        passed(f"Between {timeout} s and {interval + timeout} s, the window section 3 measured "
+               "for its own settings. A page without an application heartbeat would never "
+               "notice at all.")
         return
     if earliest > latest:
         raise NotYet("The first number is the earliest moment: it cannot be later than the "
@@ -61,6 +62,11 @@ def check_backoff(function: object) -> None:
                    for seed in range(200)] for n in attempts}
     if not all(_is_number(v) for values in samples.values() for v in values):
         raise NotYet("Return a number of seconds.")
+    again = [backoff(n, min_delay, factor, max_delay, random.Random(0)) for n in attempts]
+    if again != [samples[n][0] for n in attempts]:
+        raise NotYet("Two calls with equally seeded rngs gave different delays: draw from the "
+                     "rng you are given (rng.uniform), not from the random module, so that a "
+                     "schedule can be replayed.")
     if any(min(samples[n]) < 0 for n in attempts):
         raise NotYet("A delay is never negative: draw between 0 and the ceiling.")
     if all(len(set(samples[n])) == 1 for n in attempts):
@@ -76,14 +82,26 @@ def check_backoff(function: object) -> None:
         n = too_long[-1]
         raise NotYet(f"Retry {n} waited {max(samples[n]):.2f} s, above the cap of "
                      f"{max_delay} s: take min(max_delay, ...) before drawing.")
+    piled_up = [n for n in attempts
+                if sum(math.isclose(v, max_delay) for v in samples[n]) > len(samples[n]) / 10]
+    if piled_up:
+        raise NotYet(f"At retry {piled_up[0]} many delays are exactly max_delay: the cap was "
+                     "applied after drawing. Cap the ceiling first, min(max_delay, min_delay * "
+                     "factor ** attempt), then draw between 0 and it.")
+    if all(min(samples[n]) >= min_delay - 1e-9 for n in attempts):
+        raise NotYet(f"No delay fell below min_delay ({min_delay} s): full jitter draws from "
+                     "0, not from min_delay, so some clients retry almost at once.")
     if all(min(samples[n]) >= ceiling(n) / 2 - 1e-9 for n in attempts):
         raise NotYet("No delay fell below half its ceiling: that is 'equal jitter' "
                      "(ceiling/2 plus a random half). Full jitter draws from 0.")
     means = {n: sum(samples[n]) / len(samples[n]) for n in attempts}
-    if not all(0.35 * ceiling(n) <= means[n] <= 0.65 * ceiling(n) for n in attempts):
+    uneven = [n for n in attempts if not 0.35 * ceiling(n) <= means[n] <= 0.65 * ceiling(n)]
+    if uneven:
+        n = uneven[0]
         raise NotYet("The delays are not spread evenly between 0 and the ceiling "
-                     f"min(max_delay, min_delay * factor ** attempt): their mean at attempt 3 "
-                     f"is {means[3]:.2f} s, where the ceiling is {ceiling(3)} s.")
+                     f"min(max_delay, min_delay * factor ** attempt): at retry {n} their mean "
+                     f"is {means[n]:.2f} s, where the ceiling is {ceiling(n)} s (expected: "
+                     "about half of it).")
     passed("Exponential ceilings, capped, and the delay drawn anywhere below: the clients "
            "of a restarted server spread out, as the storm plot showed.")
 
@@ -109,7 +127,7 @@ def check_article_sweep(answer: object) -> None:
                      "pings; what does the second find?")
     passed("At the second sweep, 60 s: every client, healthy or not, is terminated, exactly "
            "as the Sweeper showed. With `function () { this.isAlive = true }` (or "
-           "`ws.isAlive = true`) none would be.")
+           "`ws.isAlive = true`) no healthy client would be.")
 
 
 def check_replay(answer: object) -> None:

@@ -83,6 +83,10 @@ class FaultyProxy:
     def blackhole(self) -> None:
         self._flowing.clear()
 
+    @property
+    def blackholed(self) -> bool:
+        return not self._flowing.is_set()
+
     def heal(self) -> None:
         """Back to normal: no delay, no throttle, no blackhole."""
         self.latency, self.rate = 0.0, None

@@ -16,14 +16,18 @@ silence and closes the connection when nothing arrives within ``timeout`` more; 
 reconnects after a fixed delay (``lockReconnect``, 4 s). The article's server never answers
 "HeartBeat": only its guest pushes, every 2-7 s, reset the timer, so any gap longer than twice
 the timeout (6 s) closes a healthy connection. ``HeartCheck`` reproduces it; a server that
-answers "HeartBeat" at once (``answer_heartbeats``) fixes it.
+answers "HeartBeat" at once (``answer_heartbeats``) fixes it. ``heartcheck_against`` plays
+the two against each other.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import json
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 from wsteach import aio
 from wsteach.connection import ConnectionClosed
@@ -95,51 +99,78 @@ class HeartCheck:
 
     timeout: float
     closes: int = 0  # connections it closed as dead
-    messages: int = 0
-    gaps: list[float] = field(default_factory=list)  # seconds between messages
+    messages: int = 0  # messages received, its own "HeartBeat" answers not counted
 
     async def watch(self, ws: aio.WebSocket, until: float) -> None:
         """Follow one connection until it closes or ``until`` (a loop time) passes."""
         loop = asyncio.get_running_loop()
-        last = loop.time()
-        while loop.time() < until:
-            try:
-                async with asyncio.timeout(self.timeout):  # heartCheck.start(): timeoutObj
-                    message = await ws.recv()
-            except TimeoutError:
-                await ws.send(HEARTBEAT)
-                try:
-                    async with asyncio.timeout(self.timeout):  # serverTimeoutObj
-                        message = await ws.recv()
-                except TimeoutError:
+        with contextlib.suppress(ConnectionClosed):
+            while loop.time() < until:
+                message = await self._next_message(ws)
+                if message is None:
                     self.closes += 1  # socket.close(): the connection looked dead
                     await ws.close()
                     return
-            except ConnectionClosed:
-                return
-            now = loop.time()
-            if message != HEARTBEAT:
-                self.messages += 1
-                self.gaps.append(now - last)
-            last = now
+                if message != HEARTBEAT:
+                    self.messages += 1
+
+    async def _next_message(self, ws: aio.WebSocket) -> str | bytes | None:
+        """The next message, or None if none came within the two timeouts."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.timeout):  # heartCheck.start(): timeoutObj
+                return await ws.recv()
+        await ws.send(HEARTBEAT)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.timeout):  # serverTimeoutObj
+                return await ws.recv()
+        return None
 
 
-async def push_guests(ws: aio.WebSocket, guests: list[dict], delays: list[float], *,
-                      answer_heartbeats: bool) -> None:
-    """The article's server for one client: a guest every delay (its random 2-7 s, scaled),
-    and, when ``answer_heartbeats``, "HeartBeat" answered at once (the article's server only
-    logs it)."""
+async def push_guests(ws: aio.WebSocket, schedule: Iterator[tuple[float, dict]], *,
+                      answer_heartbeats: bool) -> bool:
+    """The article's server for one client: for each ``(delay, guest)`` of ``schedule``, wait
+    the delay (its random 2-7 s, scaled) and send the guest; when ``answer_heartbeats``, also
+    answer "HeartBeat" at once (the article's server only logs it).
+
+    Several connections may share one ``schedule`` iterator: a client that reconnects gets the
+    pushes that remain, and the push that was due when its connection closed is lost, as in
+    the article. Returns True when the schedule ran out, False when the connection closed."""
     async def answer() -> None:
-        async for message in ws:
-            if answer_heartbeats and message == HEARTBEAT:
-                await ws.send(HEARTBEAT)
+        with contextlib.suppress(ConnectionClosed):  # the pushes below notice it too
+            async for message in ws:
+                if answer_heartbeats and message == HEARTBEAT:
+                    await ws.send(HEARTBEAT)
 
     answering = asyncio.create_task(answer())
     try:
-        for guest, delay in zip(guests, delays, strict=False):
+        for delay, guest in schedule:
             await asyncio.sleep(delay)
             await ws.send(json.dumps(guest, ensure_ascii=False))
     except ConnectionClosed:
-        pass
+        return False
     finally:
         answering.cancel()
+    return True
+
+
+async def heartcheck_against(delays: list[float], guests: list[dict], timeout: float, *,
+                             answer_heartbeats: bool) -> HeartCheck:
+    """The article's page against the article's server: the server pushes ``guests`` after
+    ``delays``; the page's ``HeartCheck(timeout)`` follows, and reconnects at once after each
+    close (the article waits 4 s first), getting the pushes that remain."""
+    check = HeartCheck(timeout)
+    schedule = zip(delays, itertools.cycle(guests))  # one iterator for all the connections
+    all_sent = asyncio.Event()
+
+    async def serve_guests(ws: aio.WebSocket) -> None:
+        if await push_guests(ws, schedule, answer_heartbeats=answer_heartbeats):
+            all_sent.set()
+
+    loop = asyncio.get_running_loop()
+    async with aio.serve(serve_guests, ping_interval=None) as server:
+        until = loop.time() + sum(delays) + 1.0  # a bound, in case something hangs
+        while not all_sent.is_set() and loop.time() < until:  # reconnect after each close
+            ws = await aio.connect(f"ws://127.0.0.1:{server.port}/", ping_interval=None)
+            await check.watch(ws, until)
+            await ws.close()
+    return check

@@ -1,11 +1,14 @@
 """A reconnect storm: many clients of a server that restarts, and the moments they come back.
 
 ``storm(clients, ...)`` connects ``clients`` clients with ``async for ws in connect(...)``,
-then "restarts" the server: every connection is closed with 1012 (service restart) and for
-``down_for`` seconds every attempt is answered 503, as a load balancer in front of a
-restarting server answers. Each attempt's time is recorded, so a notebook can plot attempts
-per 100 ms: with a fixed delay (the article's ``lockReconnect``: 4 s, then again 4 s) they come
-in spikes of every client at once; with exponential backoff and full jitter they spread out.
+then "restarts" the server: every connection is closed with 1012 (service restart), for
+``down_for`` seconds every attempt is answered 503 (as a load balancer in front of a restarting
+server answers), and after that the server completes at most ``capacity`` opening handshakes
+in each ``BUCKET`` of time, answering 503 to the rest (a server that has just started has cold
+caches and every client's session to restore; beyond what it can take it sheds load). Each
+attempt's time is recorded, so a notebook can plot attempts per 100 ms: with a fixed delay
+(the article's ``lockReconnect``: 4 s, then again 4 s) they come in spikes of every client at
+once, most of them refused; with exponential backoff and full jitter they spread out.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from wsteach import aio, http1
 from wsteach.connection import ConnectionClosed
 from wsteach.frames import CloseCode
 
+BUCKET = 0.1  # seconds: the slot in which the server counts the handshakes it completes
 UNAVAILABLE = http1.build_response(503, "Service Unavailable",
                                    [("Retry-After", "1"), ("Content-Length", "0")], b"")
 
@@ -30,7 +34,7 @@ class Storm:
     back_after: float  # seconds from the restart until the last client was back
     refused: int  # attempts answered 503
 
-    def per_bucket(self, bucket: float = 0.1) -> list[int]:
+    def per_bucket(self, bucket: float = BUCKET) -> list[int]:
         """Attempts in each ``bucket`` seconds after the restart."""
         counts = [0] * (int(max(self.attempts, default=0) / bucket) + 1)
         for at in self.attempts:
@@ -39,21 +43,32 @@ class Storm:
 
 
 async def storm(clients: int, *, down_for: float, min_delay: float, factor: float,
-                max_delay: float, jitter: bool, limit: float = 10.0) -> Storm:
+                max_delay: float, jitter: bool, capacity: int | None = None,
+                limit: float = 10.0) -> Storm:
     """Restart a server under ``clients`` reconnecting clients; see the module docstring.
-    ``min_delay``, ``factor``, ``max_delay`` and ``jitter`` are the clients' backoff."""
+    ``min_delay``, ``factor``, ``max_delay`` and ``jitter`` are the clients' backoff;
+    ``capacity`` the handshakes the restarted server completes per ``BUCKET`` (None: all)."""
     loop = asyncio.get_running_loop()
     restarted_at: float | None = None
     down_until = 0.0
     attempts: list[float] = []
+    accepted: dict[int, int] = {}  # handshakes completed in each bucket after the restart
+    refused = 0
     connected = 0
     all_in, all_back = asyncio.Event(), asyncio.Event()
 
     def count_attempt(request: http1.Request) -> bytes | None:
+        nonlocal refused
+        if restarted_at is None:
+            return None  # the clients' first connections, before the restart
         now = loop.time()
-        if restarted_at is not None:
-            attempts.append(now - restarted_at)
-        return UNAVAILABLE if now < down_until else None
+        attempts.append(now - restarted_at)
+        bucket = int((now - restarted_at) / BUCKET)
+        if now < down_until or (capacity is not None and accepted.get(bucket, 0) >= capacity):
+            refused += 1
+            return UNAVAILABLE
+        accepted[bucket] = accepted.get(bucket, 0) + 1
+        return None
 
     async def hold(ws: aio.WebSocket) -> None:
         await ws.wait_closed()
@@ -88,4 +103,4 @@ async def storm(clients: int, *, down_for: float, min_delay: float, factor: floa
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
     back_after = (attempts[-1] if attempts else 0.0)
-    return Storm(clients, attempts, back_after, sum(at < down_for for at in attempts))
+    return Storm(clients, attempts, back_after, refused)

@@ -19,11 +19,15 @@ class LiveTable:
     def __init__(self, columns: Sequence[str], title: str = "") -> None:
         self.columns = list(columns)
         self.title = title
-        self.updates = 0
         self.widget = widgets.HTML()
-        self.show([], "waiting for the first message…")
+        self.updates = 0  # calls of show(): redraws after the empty table
+        self._render([], "waiting for the first message…")
 
     def show(self, rows: Sequence[Sequence[object]], note: str = "") -> None:
+        self._render(rows, note)
+        self.updates += 1
+
+    def _render(self, rows: Sequence[Sequence[object]], note: str) -> None:
         head = "".join(f"<th style='text-align:left'>{escape(c)}</th>" for c in self.columns)
         body = "".join("<tr>" + "".join(f"<td style='text-align:left'>{escape(str(cell))}</td>"
                                         for cell in row) + "</tr>" for row in rows)
@@ -31,4 +35,3 @@ class LiveTable:
         self.widget.value = (f"<div>{caption}<small>{escape(note)}</small></div>"
                              f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
                              "</table>")
-        self.updates += 1
