@@ -545,41 +545,20 @@ pictures.table([(label, max(r.per_bucket(0.1)), len(r.attempts), r.refused,
 #   how many messages are gone, instead of leaving a silent hole.
 #
 # A server that restarted from scratch has a new epoch, so its client does not take the new
-# message 1 for a duplicate of its old 1 (exercise 8.5 asks what such a client has lost).
+# message 1 for a duplicate of its old 1, and it is told that an unknown number of messages
+# may be gone (exercise 8.5 asks what such a client has lost).
 #
 # Here a stream of 400 numbered messages, and a proxy that **cuts** the connection (a TCP
 # reset, both ends) 20 times while they flow. First the server's side: every client gets the
 # replay its reconnect asks for, then every message published after it.
 
 # %%
+import inspect
+
 from wsteach.aio.resume import History, Tracker
+from wsteach.lessons.numbered_stream import NumberedStream
 
-
-class Stream:
-    """Numbers each message into a History and streams it to every client: first the replay
-    of what the client missed, then the live messages, in order."""
-
-    def __init__(self, history_size: int) -> None:
-        self.history = History(size=history_size)
-        self.published: list[str] = []
-        self.changed = asyncio.Event()
-
-    def publish(self, data) -> None:
-        self.published.append(self.history.add(data).text())
-        self.changed.set()
-        self.changed.clear()
-
-    async def handler(self, ws) -> None:
-        replay = self.history.replay_for(ws.request.target)
-        sent = self.history.last_seq  # taken with the replay, before any await
-        for text in replay:
-            await ws.send(text)
-        while True:
-            while sent < len(self.published):
-                await ws.send(self.published[sent])
-                sent += 1
-            await self.changed.wait()
-
+print(inspect.getsource(NumberedStream))
 
 # %% [markdown]
 # Then the client's side, reconnecting with `async for ws in aio.connect(...)` and saying what
@@ -587,7 +566,7 @@ class Stream:
 
 # %%
 async def resume_through_cuts(messages: int, cuts_wanted: int):
-    stream, tracker = Stream(HISTORY_SIZE), Tracker()
+    stream, tracker = NumberedStream(HISTORY_SIZE), Tracker()
     received, duplicates, cuts, connections = [], 0, 0, 0
     async with (aio.serve(stream.handler, ping_interval=None) as server,
                 FaultyProxy(server.port) as proxy):
@@ -659,7 +638,7 @@ pictures.table([(d.kind, d.seq or "", d.data or "", d.missed or "") for d in bac
 # | SSE (`EventSource`) | the browser sends `Last-Event-ID` by itself | whatever the server chooses to replay | up to the server |
 # | Socket.IO connection state recovery (4.6+) | `40{"pid", "offset"}` on reconnect | missed broadcasts without an ack, with `socket.recovered` true; needs the server to have sent one event first; off by default, not in python-socketio | `recovered` false: the application must refetch |
 # | Centrifugo | the offset and epoch of each stream | the missed publications and `recovered` true | `recovered` false |
-# | `wsteach.aio.resume` | `?epoch=…&last=…` | the missed messages in order, then live ones | a `gap` message saying how many |
+# | `wsteach.aio.resume` | `?epoch=…&last=…` | the missed messages in order, then live ones | a `gap` message saying how many (`null`: unknown, the server restarted) |
 #
 # Socket.IO's default is *at most once*: the server keeps no buffer for an absent client, so
 # what it sent meanwhile is lost (socket.io-client#1358). All of these need the client to
@@ -828,14 +807,13 @@ nb08.check_replay(answer_replay)
 # reconnects with `?epoch=<old>&last=N`; the server does not know that epoch, so it replays
 # its whole new history from 1, and the `Tracker`, seeing a new epoch in the `hello`, starts
 # afresh at 0: no new message is taken for a duplicate. But what the old process sent while
-# the client was away, and anything it never got to send, is gone, and **nothing says so**:
-# the new server cannot know how many messages the old one sent, so it sends no `gap`
-# notice, and `Tracker` reports the new epoch as an ordinary `hello`. The client must treat
-# an epoch change as a gap of unknown size (refetch the state, or show "you may have missed
-# messages"). To lose nothing, the history must outlive the process: kept in a store such as
-# Redis streams or a database, with the epoch beside it, and the numbering continued by the
-# new process. Centrifugo's history with its Redis engine works this way, and reports
-# `recovered: false` when it cannot; Socket.IO's connection state recovery needs an adapter
+# the client was away, and anything it never got to send, is gone, and the new server cannot
+# know how much: it sends a `gap` with `"missed": null`, a gap of unknown size, and the
+# `Tracker` counts it in `restarts`. The client should then refetch the state, or show "you
+# may have missed messages". To lose nothing, the history must outlive the process: kept in
+# a store such as Redis streams or a database, with the epoch beside it, and the numbering
+# continued by the new process. Centrifugo's history with its Redis engine works this way, and
+# reports `recovered: false` when it cannot; Socket.IO's connection state recovery needs an adapter
 # that keeps the packets (the Redis adapter cannot).
 
 # %% [markdown] tags=["navigation"]

@@ -26,11 +26,12 @@ from websockets.asyncio.server import serve as websockets_serve
 from websockets.exceptions import ConnectionClosed as WebsocketsClosed
 
 from wsteach import aio, http1
-from wsteach.aio.resume import History, Tracker
+from wsteach.aio.resume import Tracker
 from wsteach.connection import ConnectionClosed
 from wsteach.handshake import HandshakeError
 from wsteach.lessons.faulty_proxy import FaultyProxy
 from wsteach.lessons.heartbeat import Sweeper, heartcheck_against
+from wsteach.lessons.numbered_stream import NumberedStream
 from wsteach.lessons.storm import BUCKET, storm
 
 INTERVAL, TIMEOUT = 0.4, 0.4  # keepalive settings of these tests, in seconds
@@ -216,32 +217,6 @@ def test_a_503_is_retried_until_the_server_is_back():
 # ---- resuming without loss ----------------------------------------------------------------
 
 
-class Stream:
-    """A server that numbers messages into a History and streams them to every client, each
-    client first getting what it missed (the replay), then the live messages in order."""
-
-    def __init__(self, history_size: int) -> None:
-        self.history = History(size=history_size)
-        self.published: list[str] = []  # the text of message seq n is published[n - 1]
-        self._changed = asyncio.Event()
-
-    def publish(self, data: object) -> None:
-        self.published.append(self.history.add(data).text())
-        self._changed.set()
-        self._changed.clear()
-
-    async def handler(self, ws: aio.WebSocket) -> None:
-        replay = self.history.replay_for(ws.request.target)
-        sent = self.history.last_seq  # read with the replay, before any await
-        for text in replay:
-            await ws.send(text)
-        while True:
-            while sent < len(self.published):
-                await ws.send(self.published[sent])
-                sent += 1
-            await self._changed.wait()
-
-
 async def follow(proxy_port: int, tracker: Tracker, until: int, on_message) -> list[object]:
     """A resuming client: reconnect after every loss, saying what it has seen."""
     received: list[object] = []
@@ -266,7 +241,7 @@ def test_twenty_cuts_lose_and_duplicate_nothing():
     total = 400
 
     async def main():
-        stream = Stream(history_size=1000)
+        stream = NumberedStream(history_size=1000)
         async with (aio.serve(stream.handler, ping_interval=None) as server,
                     FaultyProxy(server.port) as proxy):
             async def produce():
@@ -294,7 +269,7 @@ def test_twenty_cuts_lose_and_duplicate_nothing():
 
 def test_a_gap_older_than_the_history_is_reported_to_the_client():
     async def main():
-        stream = Stream(history_size=5)
+        stream = NumberedStream(history_size=5)
         async with (aio.serve(stream.handler, ping_interval=None) as server,
                     FaultyProxy(server.port) as proxy):
             tracker = Tracker()

@@ -55,13 +55,24 @@ def test_a_gap_older_than_the_history_is_reported():
     assert tracker.missed == 14  # messages 1-14 (seq 2-15) are gone, and the client knows
 
 
-def test_a_restarted_server_is_a_new_history():
+def test_a_restarted_server_is_a_new_history_and_says_so():
     old, new = History(), History()
     tracker = Tracker()
     deliver(tracker, old.replay_for("/ws") + [old.add(n).text() for n in range(50)])
     new.add("after the restart")
-    got = deliver(tracker, new.replay_for(f"/ws?{tracker.query()}"))
+    replay = new.replay_for(f"/ws?{tracker.query()}")
+    got = deliver(tracker, replay)
     assert got == ["after the restart"]  # seq 1 < 50, but not taken for a duplicate
+    # What the old server sent while the client was away is lost, and the client is told,
+    # with a gap of unknown size: never a silent gap.
+    assert {"type": "gap", "missed": None} in [json.loads(text) for text in replay]
+    assert tracker.restarts == 1 and tracker.missed == 0
+
+
+def test_a_first_visit_is_no_restart():
+    history = History()
+    history.add("x")
+    assert [json.loads(t)["type"] for t in history.replay_for("/ws")] == ["hello", "message"]
 
 
 @pytest.mark.parametrize("query", ["last=abc", "last=-3", "epoch=&last=", "last=999999"])

@@ -12,6 +12,8 @@ The messages are JSON text, one per WebSocket message::
 
     {"type": "hello", "epoch": "3f9c1a2b", "last": 41}    first, on each connection
     {"type": "gap", "missed": 12}                          messages the history lost
+    {"type": "gap", "missed": null}                        ... an unknown number: the client
+                                                           saw another history (a restart)
     {"type": "message", "seq": 42, "data": ...}            the application's message
 
 The client reconnects to ``uri?epoch=3f9c1a2b&last=41`` (``Tracker.query()``). Nothing here
@@ -62,12 +64,16 @@ class History:
     def replay(self, epoch: str | None, last_seen: int) -> list[str]:
         """The texts to send a client that saw up to ``last_seen`` of history ``epoch``: the
         hello, a gap notice if the history no longer reaches back, then the missed messages."""
+        texts = [self.hello()]
+        if epoch is not None and epoch != self.epoch:
+            # The client saw another history: this server restarted from scratch. What the
+            # old one sent while the client was away is gone, and nobody knows how much.
+            texts.append(json.dumps({"type": "gap", "missed": None}))
         if epoch != self.epoch:
             last_seen = 0  # another history (or a first visit): all of ours is new to it
         last_seen = min(last_seen, self.last_seq)
         oldest = self._kept[0].seq if self._kept else self.last_seq + 1
-        texts = [self.hello()]
-        if oldest > last_seen + 1 and (epoch is not None or last_seen > 0):
+        if oldest > last_seen + 1 and epoch == self.epoch:
             texts.append(json.dumps({"type": "gap", "missed": oldest - last_seen - 1}))
         texts += [item.text() for item in self._kept if item.seq > last_seen]
         return texts
@@ -90,7 +96,7 @@ class Delivery:
     kind: str  # "message", "gap", "duplicate" or "hello"
     seq: int = 0
     data: object = None
-    missed: int = 0
+    missed: int | None = 0  # for a gap: how many, or None when nobody can know
 
 
 class Tracker:
@@ -100,6 +106,7 @@ class Tracker:
         self.epoch: str | None = None
         self.last_seq = 0
         self.missed = 0  # messages the server said were lost, in total
+        self.restarts = 0  # gaps of unknown size: the server's history started again
 
     def query(self) -> str:
         """The query string to reconnect with: ``epoch=...&last=...`` (empty the first time)."""
@@ -113,7 +120,10 @@ class Tracker:
                 self.epoch, self.last_seq = envelope["epoch"], 0
             return Delivery("hello")
         if kind == "gap":
-            self.missed += envelope["missed"]
+            if envelope["missed"] is None:
+                self.restarts += 1
+            else:
+                self.missed += envelope["missed"]
             return Delivery("gap", missed=envelope["missed"])
         if kind != "message":
             raise ValueError(f"not a message of the resume pattern: {text[:80]!r}")
