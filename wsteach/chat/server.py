@@ -25,6 +25,7 @@ What happens to a connection, in order (``protocol.py`` has the messages):
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections.abc import Collection
@@ -92,6 +93,7 @@ class ChatServer:
         self.host = "127.0.0.1"
         self.port = 0
         self._server: aio.Server | None = None
+        self._closing: tuple[int, str] | None = None  # the code and reason, while closing
 
     # ---- running ------------------------------------------------------------------------
 
@@ -107,13 +109,22 @@ class ChatServer:
         return self
 
     async def close(self, code: int = CloseCode.GOING_AWAY, reason: str = "") -> None:
-        """Close every connection with ``code`` and stop listening."""
-        for ws in list(self.room):
-            ws.fail(code, reason)
+        """Close every connection with ``code`` and stop listening.
+
+        Each connection gets the closing handshake (RFC 6455 section 7.1.2): the server's close
+        frame, the client's answer, then TCP closes, so that a page's ``CloseEvent`` reads the
+        code with ``wasClean`` true. Failing them instead (section 7.1.7, TCP closed at once)
+        resets the connection under the client's answer, and Chromium then reports
+        ``wasClean`` false, or even 1006 instead of the code. A client that does not answer is
+        dropped after ``close_timeout``; one that connects meanwhile is closed with ``code``.
+        """
+        self._closing = (code, reason)
+        await asyncio.gather(*(ws.close(code, reason) for ws in list(self.room)))
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
+        self._closing = None
 
     async def restart(self) -> None:
         """Stop (1012, service restart) and listen again on the same port, keeping the
@@ -143,6 +154,9 @@ class ChatServer:
 
     async def _handle(self, ws: aio.WebSocket) -> None:
         assert ws.request is not None
+        if self._closing is not None:
+            await ws.close(*self._closing)
+            return
         query = parse_qs(urlsplit(ws.request.target).query)
         try:
             name = names.check_name(query.get("name", [""])[0])
