@@ -117,6 +117,19 @@ def test_after_a_loss_the_widget_keeps_unsent_text_and_nobody_is_shown_as_here()
     run(scenario())
 
 
+def test_nobody_listening_is_said_plainly_and_retried():
+    async def scenario() -> None:
+        async with chat_room() as room:
+            url = room.ws_url
+        ada = ChatClient(url, "Ada", min_delay=0.01, max_delay=0.02)  # the room has closed
+        ada.start()
+        await ada.wait_for(lambda c: sum("nothing listens there" in e.text for e in c.log) >= 2)
+        assert ada.state == "connecting"
+        await ada.close()
+
+    run(scenario())
+
+
 def test_a_gap_of_unknown_size_is_told_as_a_restart():
     assert gap_notice(3) == "3 messages missed: the server no longer has them"
     assert "may be lost" in gap_notice(None) and "None" not in gap_notice(None)

@@ -142,7 +142,9 @@ class ChatClient:
                     return
                 delays = delays or aio.backoff_delays(**self.backoff)
                 delay = next(delays)
-                self._notice(f"cannot connect ({error}); trying again in {delay:.1f} s")
+                why = ("nothing listens there" if isinstance(error, ConnectionRefusedError)
+                       else str(error))
+                self._notice(f"cannot connect ({why}); trying again in {delay:.1f} s")
                 await asyncio.sleep(delay)
                 continue
             await self._session(ws)

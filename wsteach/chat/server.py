@@ -68,13 +68,16 @@ class ChatServer:
       replay is written at once, so the whole history must fit: default 1 MiB, or more if the
       history needs it; a smaller value than the history needs is refused.
     - ``ping_interval``, ``ping_timeout``: the keepalive, in seconds.
+    - ``close_timeout``: seconds to wait for a client's part of the closing handshake; a
+      restart waits at most this long for a client that has gone silent.
     """
 
     def __init__(self, *, history: int = 100, join_code: str | None = None,
                  origins: Collection[str] | None = None, rate: float = 5.0, burst: int = 10,
                  flood_after: int = 20, max_text: int = protocol.MAX_TEXT,
                  max_size: int = 4096, max_send_buffer: int | None = None,
-                 ping_interval: float | None = 20, ping_timeout: float | None = 20) -> None:
+                 ping_interval: float | None = 20, ping_timeout: float | None = 20,
+                 close_timeout: float = 2) -> None:
         self.history = History(history)
         replay = history * protocol.most_bytes(max_text)  # the largest replay there can be
         if max_send_buffer is None:
@@ -87,7 +90,8 @@ class ChatServer:
         self.rate, self.burst, self.flood_after = rate, burst, flood_after
         self.max_text = max_text
         self.ws_options = {"max_size": max_size, "max_send_buffer": max_send_buffer,
-                           "ping_interval": ping_interval, "ping_timeout": ping_timeout}
+                           "ping_interval": ping_interval, "ping_timeout": ping_timeout,
+                           "close_timeout": close_timeout}
         self.members: dict[str, Member] = {}  # by names.same_name_key
         self.room: set[aio.WebSocket] = set()  # who receives the broadcasts
         self.host = "127.0.0.1"
