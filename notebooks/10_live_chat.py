@@ -526,6 +526,13 @@ async def stream_to(send_all) -> tuple[list[int], list]:
         return counts, closed
 
 
+# %% [markdown]
+# First the naive way: `await ws.send()` for each client in turn, given `STALL_TIMEOUT` to
+# finish.
+
+# %%
+
+
 async def send_loop(connections, message) -> None:
     async def loop():
         for _ in range(STREAM):
