@@ -82,7 +82,8 @@ print(f"the WebSocket: {room.ws_url}")
 # The same port answers plain HTTP. Its headers say what the page may do: run only its own
 # script and connect only to its own origin (`Content-Security-Policy`), never have a script
 # guessed out of another file type (`nosniff`), never tell another site where it came from
-# (`Referrer-Policy`: in class mode the URL holds the join code).
+# (`Referrer-Policy`: in class mode the URL holds the join code), and never keep a stale copy
+# (`Cache-Control`: a student who edits `chat.js` sees the change on reload).
 
 # %%
 import asyncio
@@ -156,8 +157,9 @@ await ada.close()
 # | server | `{"type": "presence", "names": [...]}`, `joined`, `left` | who is here, and changes |
 # | server | `{"type": "pong", "id": 7}`, `{"type": "error", "reason": ...}` | answers |
 #
-# The server sends a newcomer the whole presence list, and everyone else only `joined` or `left`:
-# sending the whole list to everyone at each join would cost n × n names for n people joining.
+# The server sends a newcomer the whole presence list, and everyone else only `joined` or
+# `left`: in a room of n, sending the whole list to everyone at each join would cost n names
+# to each of n people, n × n per join; `joined` costs one name to each, n per join.
 
 # %% [markdown]
 # ## 3. Several clients, and the widget
@@ -181,13 +183,14 @@ widgets.HBox(class_widgets)
 # The widgets are drawn from a background task: when a message arrives, each client's reader
 # task asks its widget to redraw, which replaces the `value` of an `HTML` widget (at most once
 # per turn of the event loop: a replay of a hundred messages is one redraw, not a hundred).
-# ipywidgets sends that change to the page as a *comm message*: the kind of Jupyter message
-# that carries a widget's state between the kernel and the page (section 6 catches one on the
-# wire). Two things would not work: capturing output into an `Output` widget from a task (its capture only
-# applies while a cell runs; the output would land in whatever cell runs then), and blocking
-# the event loop (no task runs while a cell computes). ipykernel's open report #1510 (tasks
-# stalling between cells on ipykernel 7) did not reproduce here: `tests/test_chat_jupyterlab.py`
-# runs this notebook in a real JupyterLab and chats through the first widget.
+# ipywidgets sends that change to the page as a *comm message*: the kind of Jupyter message that
+# carries a widget's state between the kernel and the page (section 6 catches one on the wire).
+# Two things would not work: capturing output into an `Output` widget from a task (its capture
+# only applies while a cell runs; the output would land in whatever cell runs then), and
+# blocking the event loop (no task runs while a cell computes). ipykernel's open report #1510
+# (tasks stalling between cells on ipykernel 7) did not reproduce here:
+# `tests/test_chat_jupyterlab.py` runs this notebook in a real JupyterLab and chats through the
+# first widget.
 #
 # Bo and Cy say something, from code this time, and everyone's log shows it:
 
@@ -220,6 +223,7 @@ pictures.table([(entry.seq, entry.name, entry.text) for entry in you.log if entr
 #     http://127.0.0.1:8765/?code=k3pw9x
 #     http://localhost:8765/?code=k3pw9x
 #     http://192.168.1.20:8765/?code=k3pw9x
+# Anyone on this network who has the code can join. Ctrl+C stops it.
 # ```
 #
 # Only run it on a network you trust: the code keeps out people who do not have it, nothing
@@ -349,10 +353,10 @@ Markdown(f"From `chat.js`:\n\n```js\n{script[start:end].strip()}\n```")
 # %% [markdown]
 # > **Errata** (article section 四.3, "WebSocket API 的实践"). The article opens its socket with
 # > `new WebSocket('ws//localhost:8080')`: the colon after `ws` is missing. That does not throw.
-# > Browsers now resolve the argument like a link, relative to the page (the WHATWG URL rules:
-# > a path without a scheme replaces the last segment of the page's path), and turn `http:`
-# > into `ws:`; so the page connects to a path on its *own* server. The cell below does the
-# > same resolution; `tests/test_chat_browser.py` checks that Chromium agrees. The article's list of
+# > Browsers now resolve the argument like a link, relative to the page (the WHATWG URL rules: a
+# > path without a scheme replaces the last segment of the page's path), and turn `http:` into
+# > `ws:`; so the page connects to a path on its *own* server. The cell below does the same
+# > resolution; `tests/test_chat_browser.py` checks that Chromium agrees. The article's list of
 # > four listeners and of `readyState` values is right; it leaves out that `onerror` tells you
 # > nothing and that `onclose` carries the code and reason.
 
@@ -403,11 +407,11 @@ print("\n".join(line for line in script.splitlines() if "textContent" in line)[:
 #
 # Any page a student visits may run `new WebSocket("ws://127.0.0.1:8765/ws?name=...")`: the
 # browser lets scripts open WebSockets to any address, with no same-origin check (WebSockets
-# have no CORS; that is what makes the attack a classic). What the browser always adds is `Origin`:
-# where the page came from, which the script cannot change. So the server keeps an allow-list,
-# by default only its own page's origins, and answers 403 to any other (RFC 6455 section 10.2).
-# A `websockets` client shows both sides (outside a browser, `Origin` is whatever a program
-# says: this check protects browsers' users, it authenticates nobody).
+# have no CORS; that is what makes the attack a classic). What the browser always adds is
+# `Origin`: where the page came from, which the script cannot change. So the server keeps an
+# allow-list, by default only its own page's origins, and answers 403 to any other (RFC 6455
+# section 10.2). A `websockets` client shows both sides (outside a browser, `Origin` is whatever
+# a program says: this check protects browsers' users, it authenticates nobody).
 
 # %%
 from websockets.asyncio.client import connect as websockets_connect
@@ -588,9 +592,9 @@ plt.show()
 
 # %% [markdown]
 # Why 1013 and not 1008? **1008** (policy violation) says the client broke a rule: the flooder
-# did. Reading slowly breaks no rule; it is a temporary condition of that client. **1013**
-# ("Try Again Later", from the IANA registry of close codes) says exactly that: come back and
-# resume. The chat's page and `ChatClient` reconnect after 1013 and get what they missed from the
+# did. Reading slowly breaks no rule; it is a temporary condition of that client. **1013** ("Try
+# Again Later", from the IANA registry of close codes) says exactly that: come back and resume.
+# The chat's page and `ChatClient` reconnect after 1013 and get what they missed from the
 # history; after 1008 they do not retry. The limit is per connection: the history's replay must
 # fit in it, since it is written at once (the chat refuses a `max_send_buffer` smaller than its
 # whole history could take).
@@ -802,8 +806,8 @@ await room2.close()
 # message there; every server subscribes and broadcasts what comes to its own clients. With
 # Redis as the broker: the Redis adapter of Socket.IO (notebook 09) publishes each `emit` to a
 # Redis channel that every Socket.IO server subscribes to; Django Channels' channel layer does
-# the same for groups. The fan-out is split in two: the broker sends each message once per *server*, and
-# each server once per connection, so k servers share the n × n / 10 deliveries.
+# the same for groups. The fan-out is split in two: the broker sends each message once per
+# *server*, and each server once per connection, so k servers share the n × n / 10 deliveries.
 #
 # What changes for the rest of this notebook:
 #
