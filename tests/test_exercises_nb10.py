@@ -99,53 +99,56 @@ def test_allowed_origins_wrong_answers_get_their_hint(answer, hint):
 
 
 class Bucket:
-    """A right answer, written otherwise than the notebook's: it counts tokens spent."""
+    """A right answer, written otherwise than the notebook's: it counts tokens spent. The
+    wrong answers below each change one step: what comes back with time, or what passes."""
 
     def __init__(self, rate, burst):
         self.rate, self.burst, self.spent, self.last = rate, burst, 0.0, None
 
+    def back(self, elapsed):
+        """Tokens back after ``elapsed`` seconds."""
+        return elapsed * self.rate
+
+    def passes(self):
+        return self.spent + 1 <= self.burst
+
     def allow(self, now):
         if self.last is not None:
-            self.spent = max(0.0, self.spent - (now - self.last) * self.rate)
+            self.spent = max(0.0, self.spent - self.back(now - self.last))
         self.last = now
-        if self.spent + 1 > self.burst:
+        if not self.passes():
             return False
         self.spent += 1
         return True
 
 
 class NoRefill(Bucket):
-    def allow(self, now):
-        self.last = None
-        return super().allow(now)
+    def back(self, elapsed):
+        return 0.0
 
 
 class NoCap(Bucket):
     def allow(self, now):
         if self.last is not None:
-            self.spent -= (now - self.last) * self.rate  # may go below 0: saved-up tokens
+            self.spent -= self.back(now - self.last)  # may go below 0: saved-up tokens
         self.last = now
-        if self.spent + 1 > self.burst:
+        if not self.passes():
             return False
         self.spent += 1
         return True
 
 
 class WholeBurstBack(Bucket):
-    def allow(self, now):
-        if self.last is not None and now > self.last:
-            self.spent = 0.0
-        self.last = now
-        return super().allow(now)
+    def back(self, elapsed):
+        return self.burst if elapsed > 0 else 0.0
 
 
 class RefusedCostsAToken(Bucket):
     def allow(self, now):
-        if self.last is not None:
-            self.spent = max(0.0, self.spent - (now - self.last) * self.rate)
-        self.last = now
-        self.spent += 1
-        return self.spent <= self.burst
+        allowed = super().allow(now)
+        if not allowed:
+            self.spent += 1
+        return allowed
 
 
 class FixedBurst(Bucket):
@@ -160,36 +163,18 @@ class StartsEmpty(Bucket):
 
 
 class OneTokenIsNotEnough(Bucket):
-    def allow(self, now):
-        if self.last is not None:
-            self.spent = max(0.0, self.spent - (now - self.last) * self.rate)
-        self.last = now
-        if self.burst - self.spent > 1:  # tokens > 1: the last token is never used
-            self.spent += 1
-            return True
-        return False
+    def passes(self):
+        return self.burst - self.spent > 1  # tokens > 1: the last token is never used
 
 
 class DividesByRate(Bucket):
-    def allow(self, now):
-        if self.last is not None:
-            self.spent = max(0.0, self.spent - (now - self.last) / self.rate)
-        self.last = now
-        if self.spent + 1 > self.burst:
-            return False
-        self.spent += 1
-        return True
+    def back(self, elapsed):
+        return elapsed / self.rate
 
 
 class WholeTokensOnly(Bucket):
-    def allow(self, now):
-        if self.last is not None:
-            self.spent = max(0.0, self.spent - int((now - self.last) * self.rate))
-        self.last = now
-        if self.spent + 1 > self.burst:
-            return False
-        self.spent += 1
-        return True
+    def back(self, elapsed):
+        return int(elapsed * self.rate)
 
 
 class ReturnsTruthy(Bucket):

@@ -225,6 +225,25 @@ WRONG = {
     1000: "1000 is a normal close: it tells the client nothing went wrong, and nothing to do.",
 }
 
+TOO_BIG = ("A message too big has a code of its own, 1009 (message too big), which tells the "
+           "client what to fix; 1003 is for a kind of data the endpoint cannot take (binary to "
+           "a text chat), 1008 for other rules.")
+MIXUPS = {  # (the right code, the one given): the hint
+    (1009, 1003): TOO_BIG,
+    (1009, 1008): TOO_BIG,
+    (1012, 1013): "1013 (try again later) is about one client (overload, too slow to read); "
+                  "the whole service restarting is 1012 (service restart).",
+    (1013, 1001): "1001 says the server is going away; it stays, serving everyone else. This "
+                  "one client should come back later: 1013.",
+    (1013, 1008): "A slow reader broke no rule, so not 1008 (policy violation). It is a "
+                  "temporary state of this client: 1013, try again later, and resume.",
+    (1008, 1013): "A flood is not a temporary state to retry in a moment: it broke the chat's "
+                  "rule, 1008 (policy violation).",
+    (1012, 1001): "1001 says going away; 1012 (service restart) tells the client the server "
+                  "will be back, so it reconnects.",
+    (1001, 1012): "1012 promises a restart; the server shuts down for good: 1001.",
+}
+
 
 def check_close_codes(answer: object) -> None:
     """A dict from each situation of ``SITUATIONS`` to the close code the server sends."""
@@ -243,27 +262,8 @@ def check_close_codes(answer: object) -> None:
             raise NotYet(f"{situation}: give the code as a number (1000, not '1000').")
         if code in WRONG:
             raise NotYet(f"{situation}: {WRONG[code]}")
-        if expected == 1009 and code in (1003, 1008):
-            raise NotYet("A message too big has a code of its own, 1009 (message too big), "
-                         "which tells the client what to fix; 1003 is for a kind of data the "
-                         "endpoint cannot take (binary to a text chat), 1008 for other rules.")
-        if expected == 1012 and code == 1013:
-            raise NotYet("1013 (try again later) is about one client (overload, too slow to "
-                         "read); the whole service restarting is 1012 (service restart).")
-        if expected == 1013 and code == 1001:
-            raise NotYet("1001 says the server is going away; it stays, serving everyone else. "
-                         "This one client should come back later: 1013.")
-        if expected == 1013 and code == 1008:
-            raise NotYet("A slow reader broke no rule, so not 1008 (policy violation). It is a "
-                         "temporary state of this client: 1013, try again later, and resume.")
-        if expected == 1008 and code == 1013:
-            raise NotYet("A flood is not a temporary state to retry in a moment: it broke the "
-                         "chat's rule, 1008 (policy violation).")
-        if expected == 1012 and code == 1001:
-            raise NotYet("1001 says going away; 1012 (service restart) tells the client the "
-                         "server will be back, so it reconnects.")
-        if expected == 1001 and code == 1012:
-            raise NotYet("1012 promises a restart; the server shuts down for good: 1001.")
+        if (expected, code) in MIXUPS:
+            raise NotYet(MIXUPS[expected, code])
         raise NotYet(f"{situation}: not {code}. Look at the close codes of section 5 (and "
                      "notebook 07's table).")
     passed("1008 for a rule broken, 1013 for a client to come back later, 1012 for a restart, "
