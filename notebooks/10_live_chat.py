@@ -22,7 +22,8 @@
 # JupyterLab widget crosses; and what changes when one process is not enough.
 #
 # **You need** notebooks 03 (handshake) and 07 (close codes); 08 (heartbeat, reconnect,
-# resume) helps most, 09 (Socket.IO) for the last section. **Time:** about 45 minutes.
+# resume) helps most, 09 (Socket.IO) for the last section. **Time:** about 60 minutes, 100 with
+# the exercises.
 
 # %% [markdown] tags=["navigation"]
 # [← 09 · Socket.IO and events](09_socketio_and_events.ipynb) | [Contents](../README.md)
@@ -38,12 +39,15 @@ from wsteach.paths import CAPTURES
 HOST = "127.0.0.1"  # loopback: every server here binds port 0 on it (class mode: section 3.3)
 HISTORY = 100  # messages the chat keeps for newcomers and for resuming
 RATE, BURST, FLOOD_AFTER = 5, 10, 20  # per client: 5 a second, bursts of 10; 20 over: closed
+MAX_SIZE = 4096  # bytes in one WebSocket message: a bigger one closes the connection (1009)
 CLASS = ["You", "Bo", "Cy"]  # the widgets of section 3: a class of three in one kernel
 RECONNECT_FAST, RECONNECT_LATE = 0.02, 0.4  # s: first reconnect delays of two demo clients
 FLOOD = 60  # messages the flooder of section 5.3 sends at once
 READERS, SLOW_BUFFER = 5, 2**16  # section 5.4: readers, and bytes a client may fall behind
 STREAM, STREAM_SIZE = 2500, 4096  # section 5.4: 2500 messages of 4 kB, 10 MB for each reader
 STALL_TIMEOUT = 0.5  # s without progress before we call a send loop stalled
+SETTLE = 0.2  # s: time for what is in flight on loopback to arrive, before we count
+PAGE_HEIGHT = 900  # pixels: the page of section 4, chat and API, without scrolling
 FANOUT_CLIENTS, FANOUT_MESSAGES, FANOUT_SIZE = 200, 50, 100  # section 7's measurement
 SECONDS_BETWEEN_MESSAGES = 10  # section 7: each person in a busy room says something every 10 s
 STORED_LAB = CAPTURES / "jupyterlab_chat.pcap"  # section 6: JupyterLab's kernel WebSocket
@@ -58,7 +62,8 @@ STORED_LAB = CAPTURES / "jupyterlab_chat.pcap"  # section 6: JupyterLab's kernel
 # event loop, so it keeps running between cells; `await` starts it (top-level `await` works in
 # a notebook; `asyncio.run()` would fail, since the kernel's loop is already running).
 #
-# Run All twice works: a room from an earlier run is closed first, and each run gets a free port.
+# Run All twice works: a room from an earlier run is closed first (its clients get 1001, going
+# away), and each run gets a free port.
 
 # %%
 from wsteach.chat import server
@@ -69,7 +74,7 @@ if earlier is not None:  # Run All again: close the earlier room and its widgets
         await ui.leave()
     await earlier.close()
 room = await server.serve_chat(HOST, 0, history=HISTORY, rate=RATE, burst=BURST,
-                               flood_after=FLOOD_AFTER)
+                               flood_after=FLOOD_AFTER, max_size=MAX_SIZE)
 print(f"the page:      {room.url}")
 print(f"the WebSocket: {room.ws_url}")
 
@@ -77,7 +82,8 @@ print(f"the WebSocket: {room.ws_url}")
 # The same port answers plain HTTP. Its headers say what the page may do: run only its own
 # script and connect only to its own origin (`Content-Security-Policy`), never have a script
 # guessed out of another file type (`nosniff`), never tell another site where it came from
-# (`Referrer-Policy`: in class mode the URL holds the join code).
+# (`Referrer-Policy`: in class mode the URL holds the join code), and never keep a stale copy
+# (`Cache-Control`: a student who edits `chat.js` sees the change on reload).
 
 # %%
 import asyncio
@@ -111,9 +117,9 @@ pictures.table([(name, page_headers[name]) for name in
 # ## 2. One client by hand: what the chat says on the wire
 #
 # Before any library of ours, the chat's own words. Connect with the package's plain
-# `aio.connect` (the client of notebooks 03-08), with a name in the query, and read what comes: JSON text, one object per
-# message, each with a `type`. The `Origin` header is the one a page of this chat would send
-# (section 5.2 explains why the server insists).
+# `aio.connect` (the client of notebooks 03-08), with a name in the query, and read what
+# comes: JSON text, one object per message, each with a `type`. The `Origin` header is the one
+# a page of this chat would send (section 5.2 explains why the server insists).
 
 # %%
 import json
@@ -146,13 +152,14 @@ await ada.close()
 # | client | `{"type": "ping", "id": 7}` | the page's heartbeat (section 4) |
 # | server | `{"type": "welcome", "name": ..., "key": ...}` | first, on each connection |
 # | server | `{"type": "hello", "epoch": ..., "last": 41}` | then the replay: what you missed |
-# | server | `{"type": "gap", "missed": 12}` | if the history no longer reaches back |
+# | server | `{"type": "gap", "missed": 12}` | if the history no longer reaches back (`null`: the server started a new history, and nobody knows how much was lost) |
 # | server | `{"type": "message", "seq": 42, "data": {"name", "text", "time"}}` | every message, numbered |
 # | server | `{"type": "presence", "names": [...]}`, `joined`, `left` | who is here, and changes |
 # | server | `{"type": "pong", "id": 7}`, `{"type": "error", "reason": ...}` | answers |
 #
-# The server sends a newcomer the whole presence list, and everyone else only `joined` or `left`:
-# sending the whole list to everyone at each join would cost n × n names for n people joining.
+# The server sends a newcomer the whole presence list, and everyone else only `joined` or
+# `left`: in a room of n, sending the whole list to everyone at each join would cost n names
+# to each of n people, n × n per join; `joined` costs one name to each, n per join.
 
 # %% [markdown]
 # ## 3. Several clients, and the widget
@@ -175,13 +182,15 @@ widgets.HBox(class_widgets)
 # %% [markdown]
 # The widgets are drawn from a background task: when a message arrives, each client's reader
 # task asks its widget to redraw, which replaces the `value` of an `HTML` widget (at most once
-# per turn of the event loop: a replay of a hundred messages is one redraw, not a hundred). ipywidgets
-# sends that change to the page as a comm message (section 6 catches one on the wire). Two
-# things would not work: capturing output into an `Output` widget from a task (its capture only
-# applies while a cell runs; the output would land in whatever cell runs then), and blocking
-# the event loop (no task runs while a cell computes). ipykernel's open report #1510 (tasks
-# stalling between cells on ipykernel 7) did not reproduce here: `tests/test_chat_jupyterlab.py`
-# runs this notebook in a real JupyterLab and chats through the first widget.
+# per turn of the event loop: a replay of a hundred messages is one redraw, not a hundred).
+# ipywidgets sends that change to the page as a *comm message*: the kind of Jupyter message that
+# carries a widget's state between the kernel and the page (section 6 catches one on the wire).
+# Two things would not work: capturing output into an `Output` widget from a task (its capture
+# only applies while a cell runs; the output would land in whatever cell runs then), and
+# blocking the event loop (no task runs while a cell computes). ipykernel's open report #1510
+# (tasks stalling between cells on ipykernel 7) did not reproduce here:
+# `tests/test_chat_jupyterlab.py` runs this notebook in a real JupyterLab and chats through the
+# first widget.
 #
 # Bo and Cy say something, from code this time, and everyone's log shows it:
 
@@ -214,6 +223,7 @@ pictures.table([(entry.seq, entry.name, entry.text) for entry in you.log if entr
 #     http://127.0.0.1:8765/?code=k3pw9x
 #     http://localhost:8765/?code=k3pw9x
 #     http://192.168.1.20:8765/?code=k3pw9x
+# Anyone on this network who has the code can join. Ctrl+C stops it.
 # ```
 #
 # Only run it on a network you trust: the code keeps out people who do not have it, nothing
@@ -242,7 +252,8 @@ pictures.table([(entry.seq, entry.name, entry.text) for entry in you.log if entr
 # would re-enter it; `tests/test_chat_jupyterlab.py` found it). Top-level `await` in cells and
 # tasks in callbacks need none of this.
 #
-# Here a button that shows the round-trip time of a ping, both ways:
+# Here two buttons that show the round-trip time of a ping (notebook 07, section 1), one in
+# each way:
 
 # %%
 from wsteach.chat import blocking
@@ -266,26 +277,39 @@ def rtt_later(_button) -> None:  # the preferred way: start a task, show the res
                                              f"later: {t.result() * 1000:.2f} ms"))
 
 
+# %% [markdown]
+# What a callback meets without nest_asyncio2, then a click on each button (called here, so
+# that the cell shows a result), and what the first click did to the whole kernel:
+
+# %%
 coroutine = round_trip(you)
-try:  # what a callback meets without nest_asyncio2
+try:
     asyncio.get_event_loop().run_until_complete(coroutine)
     print("run_until_complete worked: nest_asyncio2 has patched this kernel (an earlier run)")
 except RuntimeError as refused:
     coroutine.close()
     print("without nest_asyncio2:", refused)
+print("before run_now, asyncio.Task comes from", asyncio.Task.__module__)
+rtt_now(None)
+print(shown_rtt.value)
+print("after run_now,  asyncio.Task comes from", asyncio.Task.__module__)
 buttons = [widgets.Button(description=label) for label in ("RTT now", "RTT later")]
 buttons[0].on_click(rtt_now)
 buttons[1].on_click(rtt_later)
-rtt_now(None)  # what a click does, called here so that the cell shows a result
-print(shown_rtt.value)
 widgets.HBox([*buttons, shown_rtt])
+
+# %% [markdown]
+# `_asyncio` is the C implementation; `asyncio.tasks` the pure-Python one, which every task
+# of this kernel uses from now on (section 7 measures with it: a figure to quote comes from
+# `benchmarks/fanout.py`, in a process of its own).
 
 # %% [markdown]
 # ## 4. The page: the browser's WebSocket API in full view
 #
 # The page at `/` is plain HTML, CSS and JavaScript in `wsteach/chat/static/` (no framework, no
 # CDN). Open it in a browser tab, next to the widgets; in JupyterLab it also shows below, in
-# an iframe, joined as "Browser". Its lower half is the API, live:
+# an iframe, joined as "Browser" (it appears in the widgets' "Here now"). Its lower half is the
+# API, live:
 #
 # - `ws.readyState`, redrawn ten times a second: 0 CONNECTING, 1 OPEN, 2 CLOSING, 3 CLOSED;
 #   `ws.bufferedAmount`: bytes `send()` has queued that the browser has not yet written;
@@ -305,15 +329,16 @@ widgets.HBox([*buttons, shown_rtt])
 from IPython.display import IFrame
 
 print(f"Open {room.url}?name=YourName in a browser tab, or use the one below.")
-IFrame(f"{room.url}?name=Browser", width="100%", height=520)
+IFrame(f"{room.url}?name=Browser", width="100%", height=PAGE_HEIGHT)
 
 # %% [markdown]
 # The heartbeat is the article's `heartCheck` (notebook 08) done right: one timer per
-# connection, cleared on close; and when no pong comes, the page does not call `close()` and
-# wait for a close event that may take a minute on a dead connection (the closing handshake has
-# to time out first): it stops listening to that socket and connects again at once. The server
-# still holds the silent connection, with the page's name; the key from the welcome lets the
-# new connection take the name back (the old one is closed with 4000).
+# connection, cleared on close. And when no pong comes, the page does not wait for the close
+# event, which may take a minute on a dead connection (the closing handshake has to time out
+# first): it removes its handlers from that socket, calls `close()` without waiting, and
+# connects again at once (no `CloseEvent` is ever shown for the abandoned socket). The server
+# may still hold the silent connection, with the page's name; the key from the welcome lets
+# the new connection take the name back (the old one is closed with 4000).
 
 # %%
 from IPython.display import Markdown
@@ -328,10 +353,10 @@ Markdown(f"From `chat.js`:\n\n```js\n{script[start:end].strip()}\n```")
 # %% [markdown]
 # > **Errata** (article section 四.3, "WebSocket API 的实践"). The article opens its socket with
 # > `new WebSocket('ws//localhost:8080')`: the colon after `ws` is missing. That does not throw.
-# > Browsers now resolve the argument like a link, relative to the page (the WHATWG URL rules:
-# > a path without a scheme replaces the last segment of the page's path), and turn `http:`
-# > into `ws:`; so the page connects to a path on its *own* server. The cell below does the
-# > same resolution; `tests/test_chat_browser.py` checks that Chromium agrees. The article's list of
+# > Browsers now resolve the argument like a link, relative to the page (the WHATWG URL rules: a
+# > path without a scheme replaces the last segment of the page's path), and turn `http:` into
+# > `ws:`; so the page connects to a path on its *own* server. The cell below does the same
+# > resolution; `tests/test_chat_browser.py` checks that Chromium agrees. The article's list of
 # > four listeners and of `readyState` values is right; it leaves out that `onerror` tells you
 # > nothing and that `onclose` carries the code and reason.
 
@@ -382,15 +407,15 @@ print("\n".join(line for line in script.splitlines() if "textContent" in line)[:
 #
 # Any page a student visits may run `new WebSocket("ws://127.0.0.1:8765/ws?name=...")`: the
 # browser lets scripts open WebSockets to any address, with no same-origin check (WebSockets
-# have no CORS; that is what makes the attack a classic). What the browser always adds is `Origin`:
-# where the page came from, which the script cannot change. So the server keeps an allow-list,
-# by default only its own page's origins, and answers 403 to any other (RFC 6455 section 10.2).
-# A `websockets` client shows both sides (outside a browser, `Origin` is whatever a program
-# says: this check protects browsers' users, it authenticates nobody).
+# have no CORS; that is what makes the attack a classic). What the browser always adds is
+# `Origin`: where the page came from, which the script cannot change. So the server keeps an
+# allow-list, by default only its own page's origins, and answers 403 to any other (RFC 6455
+# section 10.2). A `websockets` client shows both sides (outside a browser, `Origin` is whatever
+# a program says: this check protects browsers' users, it authenticates nobody).
 
 # %%
 from websockets.asyncio.client import connect as websockets_connect
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosedError, InvalidStatus
 
 print("allowed:", sorted(room.origins))
 for trying in ["http://evil.example", f"http://{HOST}:{room.port + 1}", origin]:
@@ -409,10 +434,12 @@ for trying in ["http://evil.example", f"http://{HOST}:{room.port + 1}", origin]:
 #
 # ### 5.3 A flood, cut off
 #
-# Each client has a token bucket: a burst of 10, then 5 messages a second. Messages over the
-# limit are dropped and counted; the first one gets an `error` message back; if the client
-# goes on, past 20 over the limit, the server closes it with **1008** (policy violation). Here
-# a client sends 60 messages at once, while Cy is talking.
+# Each client has a *token bucket*: a store of at most 10 tokens that refills at 5 tokens a
+# second; each message spends one, and a message that finds none is refused (exercise 10.3
+# builds one). So a client may send a burst of 10, then 5 messages a second. Messages over
+# the limit are dropped and counted; the first one gets an `error` message back; if the
+# client goes on, past 20 over the limit, the server closes it with **1008** (policy
+# violation). Here a client sends 60 messages at once, while Cy is talking.
 
 # %%
 from wsteach.chat import protocol
@@ -426,7 +453,7 @@ try:
     async for text in flooder:
         if json.loads(text)["type"] == "error":
             told.append(json.loads(text)["reason"])
-except Exception:
+except ConnectionClosedError:  # the 1008
     pass
 await you.wait_for(lambda c: "Am I still heard?" in c.texts())
 spam = [text for text in you.texts() if text.startswith("spam")]
@@ -434,6 +461,27 @@ print(f"the flooder sent {FLOOD}; the room got {len(spam)} (its burst); it was t
       f"{len(told)} time(s): {told[0]!r}")
 print(f"then closed: {flooder.close_code} {flooder.close_reason!r}; "
       f"Cy was still heard: {'Am I still heard?' in you.texts()}")
+
+# %% [markdown]
+# Size is limited twice. A chat message holds at most 500 characters: a longer one gets an
+# `error` back, and the connection stays. A WebSocket message holds at most `MAX_SIZE` bytes:
+# the server reads the length in the frame's header (notebook 04) and closes with **1009**
+# (message too big) before it reads any of the payload, so nobody can make it buffer 10 MB.
+
+# %%
+big = await websockets_connect(f"{room.ws_url}?name=Max", origin=origin)
+await big.send(protocol.say("x" * 501))
+while (answer := json.loads(await big.recv()))["type"] != "error":
+    pass
+print("501 characters:", answer["reason"])
+await big.send(protocol.say("x" * (MAX_SIZE + 1)))
+try:
+    async for _ in big:
+        pass
+except ConnectionClosedError:
+    pass
+print(f"{MAX_SIZE + 1} characters, over {MAX_SIZE} bytes: closed with {big.close_code} "
+      f"{big.close_reason!r}")
 
 # %% [markdown]
 # ### 5.4 A reader that never reads: the stall, and 1013
@@ -474,12 +522,19 @@ async def stream_to(send_all) -> tuple[list[int], list]:
                  for n, ws in enumerate(readers)]
         connections = list(demo.connections)
         await send_all(connections, "x" * STREAM_SIZE)
-        await asyncio.sleep(0.1)  # the last messages reach the readers
+        await asyncio.sleep(SETTLE)  # the last messages reach the readers
         closed = [ws.connection.close_sent for ws in connections]
         for task in tasks:
             task.cancel()
         sleeper.transport.abort()
         return counts, closed
+
+
+# %% [markdown]
+# First the naive way: `await ws.send()` for each client in turn, given `STALL_TIMEOUT` to
+# finish.
+
+# %%
 
 
 async def send_loop(connections, message) -> None:
@@ -499,11 +554,12 @@ print(f"await ws.send() in a loop: the readers got {naive_counts} of {STREAM}, "
       f"{naive_counts[0] * STREAM_SIZE / 1e6:.1f} MB each")
 
 # %% [markdown]
-# Stuck: the loop got as far as the kernel's socket buffers on both sides could hold for the
-# sleeper, and then waited on it, and every reader with it. Now the same stream with `aio.broadcast(connections, message)`: it never
-# waits. It writes to every open connection at once and lets asyncio buffer; a connection whose
-# unsent bytes pass its `max_send_buffer` (here 64 KiB) is closed on the spot with **1013**.
-# Every other reader keeps receiving.
+# Stuck: the loop got as far as the operating system's socket buffers on both sides could
+# hold for the sleeper, and then waited on it, and every reader with it: they all stopped at
+# the same message. Now the same stream with `aio.broadcast(connections, message)`: it never
+# waits. It writes to every open connection at once and lets asyncio buffer; a connection
+# whose unsent bytes pass its `max_send_buffer` (here 64 KiB) is closed on the spot with
+# **1013**. Every other reader keeps receiving.
 
 # %%
 
@@ -536,19 +592,21 @@ plt.show()
 
 # %% [markdown]
 # Why 1013 and not 1008? **1008** (policy violation) says the client broke a rule: the flooder
-# did. Reading slowly breaks no rule; it is a temporary condition of that client. **1013**
-# ("Try Again Later", from the IANA registry of close codes) says exactly that: come back and
-# resume. The chat's page and `ChatClient` reconnect after 1013 and get what they missed from the
+# did. Reading slowly breaks no rule; it is a temporary condition of that client. **1013** ("Try
+# Again Later", from the IANA registry of close codes) says exactly that: come back and resume.
+# The chat's page and `ChatClient` reconnect after 1013 and get what they missed from the
 # history; after 1008 they do not retry. The limit is per connection: the history's replay must
 # fit in it, since it is written at once (the chat refuses a `max_send_buffer` smaller than its
 # whole history could take).
 #
 # ### 5.5 A server restart, survived with nothing lost
 #
-# The server restarts: it closes every connection with **1012** (service restart), listens
-# again on the same port, and keeps its history (a real deployment would keep it in a database
-# or Redis). The clients reconnect with backoff and resume. Ada comes back in 20 ms, Dee takes
-# 0.4 s; meanwhile Ada says something. It reaches Dee when she is back, once.
+# The server restarts: it closes every connection with **1012** (service restart), with the
+# closing handshake so that a page reads `wasClean` true (for good, `room.close()`, the code
+# is 1001, going away), listens again on the same port, and keeps its history (a real
+# deployment would keep it in a database or Redis). The clients reconnect with backoff and
+# resume. Ada comes back in 20 ms, Dee takes 0.4 s; meanwhile Ada says something. It reaches
+# Dee when she is back, once.
 
 # %%
 from wsteach.chat.client import ChatClient
@@ -560,12 +618,13 @@ for client in (ada, dee):
     await client.wait_for(lambda c: c.state == "open")
 before = len(dee.texts())
 await room.restart()
-await ada.wait_for(lambda c: c.connections == 2 and c.state == "open")
+await ada.wait_for(lambda c: c.connections >= 2 and c.state == "open")
 print(f"Ada is back; Dee has reconnected {dee.connections - 1} times so far")
 await ada.say("Dee, are you back?")
 await dee.wait_for(lambda c: "Dee, are you back?" in c.texts())
 print(f"Dee is back after {dee.connections - 1} reconnect, and got: {dee.texts()[before:]}")
-print("Dee's log, in order, each message once:", dee.texts() == list(dict.fromkeys(dee.texts())))
+numbers = [entry.seq for entry in dee.log if entry.name is not None]
+print("Dee's log, in order, each message once:", numbers == sorted(set(numbers)))
 await ada.close()
 await dee.close()
 pictures.table([(entry.text,) for entry in dee.log if entry.name is None][-3:],
@@ -679,11 +738,13 @@ for frame, which in sorted(both, key=lambda pair: pair[0].time):
 pictures.table(rows, ["ms", "WebSocket", "", "what"])
 
 # %% [markdown]
-# Read it top to bottom: the Text widget's value (sent as you typed), the click on Send (a
-# `custom` comm message), the kernel's masked `say` to the chat server, the server's numbered
-# broadcast back, and the kernel's updates to the widgets: the Message box emptied, the log
-# redrawn with the new HTML (escaped, section 5.1). Two masked hops, two unmasked ones: each
-# client masks, each server does not.
+# Read it top to bottom: the Text widget's value (sent as you type; the test that made the
+# capture filled the box in one go), the kernel's `echo_update` of it (ipywidgets 8 sends
+# every change back, so that all the views of a widget agree), the click on Send (a `custom`
+# comm message), the kernel's masked `say` to the chat server, the server's numbered broadcast
+# back, and the kernel's updates to the widgets: the Message box emptied, the log redrawn with
+# the new HTML (escaped, section 5.1). Two masked hops, two unmasked ones: each client masks,
+# each server does not.
 #
 # ## 7. Beyond one process
 #
@@ -719,7 +780,7 @@ import math
 rate = rates["wsteach.aio.broadcast"]
 largest_room = math.isqrt(int(rate * SECONDS_BETWEEN_MESSAGES))
 print(f"{rate:,.0f} deliveries a second: n² / {SECONDS_BETWEEN_MESSAGES} = {rate:,.0f} "
-      f"gives n = {largest_room:,} people in one busy room, on one core")
+      f"gives n = {largest_room:,} people in one busy room, on one core shared with the clients")
 
 # %% [markdown]
 # (`benchmarks/fanout.py` measures the same with 1000 clients and the server in a process of its
@@ -735,7 +796,7 @@ for client in (on_first, on_second):
     client.start()
     await client.wait_for(lambda c: c.state == "open")
 await on_first.say("Can anyone on the other server hear me?")
-await asyncio.sleep(0.2)
+await asyncio.sleep(SETTLE)
 print(f"Fay, on the second server, received: {on_second.texts()}")
 await asyncio.gather(on_first.close(), on_second.close())
 await room2.close()
@@ -743,10 +804,10 @@ await room2.close()
 # %% [markdown]
 # On paper, how it is done: every server also connects to a message broker and publishes each
 # message there; every server subscribes and broadcasts what comes to its own clients. With
-# Redis as the broker: Socket.IO's Redis adapter publishes each `emit` to a Redis channel that
-# every Socket.IO server subscribes to (notebook 09); Django Channels' channel layer does the same
-# for groups. The fan-out is split in two: the broker sends each message once per *server*, and
-# each server once per connection, so k servers share the n × n / 10 deliveries.
+# Redis as the broker: the Redis adapter of Socket.IO (notebook 09) publishes each `emit` to a
+# Redis channel that every Socket.IO server subscribes to; Django Channels' channel layer does
+# the same for groups. The fan-out is split in two: the broker sends each message once per
+# *server*, and each server once per connection, so k servers share the n × n / 10 deliveries.
 #
 # What changes for the rest of this notebook:
 #
@@ -773,6 +834,7 @@ await room2.close()
 #   connection at once and reconnects with full jitter.
 # - Hardening: escape every text (`html.escape`, `textContent`) and forbid inline scripts;
 #   allow only your own pages' `Origin`; rate-limit each client and close a flood with 1008;
+#   cap the size of a message (1009, decided from the frame's header);
 #   broadcast without waiting and close a reader past its buffer with 1013; restart with 1012
 #   and keep the history.
 # - In JupyterLab a widget's message crosses two WebSockets: the browser's to the Jupyter
@@ -852,14 +914,20 @@ answer_codes = {
 nb10.check_close_codes(answer_codes)
 
 # %% [markdown]
-# **Exercise 10.5** (open). Open the page in two browser tabs with the same `?name=`. What does
-# the second tab show, and why? Then close your laptop's lid (or stop the kernel) for a minute
-# with a tab open: what do the tab's events and `CloseEvent` show when it comes back?
-#
-# **Exercise 10.6** (open, in class). The teacher runs `python -m wsteach chat --class`; join
-# from your notebook with `widget.ChatWidget.join(url, name)`. Measure the round-trip time of a
-# message from your widget back to your widget, then of a ping (section 3.2): where does the
-# difference go?
+# **Exercise 10.5** (open). Open the chat's page in two browser tabs with the same `?name=`.
+# What does the second tab show, and why? Then, with one tab open, block the kernel (the chat
+# server runs in it) with a cell `time.sleep(30)`. Watch the tab's light, `readyState`, events
+# and last `CloseEvent` during the 30 s and after: what happens, in which order, and why does
+# the page not wait for a close event?
+
+# %% [markdown]
+# **Exercise 10.6** (open). Measure, 20 times each, the round-trip time of a chat message
+# (from `await you.say(...)` until the text is in `you.texts()`) and of a ping (section 3.2's
+# `round_trip(you)`); wait 0.25 s between messages, or the rate limit of section 5.3 drops
+# them. Which is longer, by how much, and where does the difference go? What does a message
+# typed in a widget cross on top of that (section 6's table)? In class, do it again on the
+# teacher's chat (`python -m wsteach chat --class`; then `ui = widget.ChatWidget.join(url,
+# name)` with the URL the teacher gives, and `ui.client` in place of `you`): what changes?
 
 # %% [markdown] tags=["navigation"]
 # [← 09 · Socket.IO and events](09_socketio_and_events.ipynb) | [Contents](../README.md)

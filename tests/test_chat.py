@@ -283,6 +283,29 @@ def test_a_client_that_never_reads_is_closed_while_ten_others_get_every_message(
     run(scenario())
 
 
+def test_a_restart_closes_cleanly_and_waits_at_most_close_timeout_for_a_silent_client():
+    """The closing handshake with everyone: a client that answers sees 1012 and its close
+    completes; one that has gone silent (it reads nothing) holds the restart up only for
+    ``close_timeout``."""
+
+    async def scenario() -> None:
+        async with chat_room(close_timeout=0.3) as room:
+            awake = await join(room, "Awake")
+            silent = await join(room, "Silent")
+            silent.transport.pause_reading()  # it will never read the close frame
+            started = asyncio.get_running_loop().time()
+            await room.restart()
+            took = asyncio.get_running_loop().time() - started
+            assert 0.25 < took < 1.5, took
+            with pytest.raises(WebsocketsClosed) as closed:
+                while True:
+                    await awake.recv()  # "joined Silent", then the close
+            assert closed.value.rcvd.code == 1012 and closed.value.sent.code == 1012
+            silent.transport.abort()
+
+    run(scenario())
+
+
 def test_500_clients_each_get_a_broadcast_once_and_in_order():
     clients, messages = 500, 3
 

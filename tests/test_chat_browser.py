@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
 
 import test_browser
 from playwright.async_api import Page, expect
 from test_browser import Chromium, tcp_server
 
+from wsteach import aio
+from wsteach.aio.resume import History
+from wsteach.chat import page as page_module
 from wsteach.chat import protocol
 from wsteach.chat.client import ChatClient
 from wsteach.chat.server import ChatServer, serve_chat
@@ -179,6 +183,61 @@ def test_the_heartbeat_replaces_a_silent_connection_and_resumes(chromium: Chromi
                 events = await page.locator("#events").text_content()
                 assert "no pong within 300 ms" in events
                 assert sender.presence == ["Page", "Sender"]  # one Page: the name came back
+
+    chromium.run(test)
+
+
+async def close_event(page: Page, timeout: float = 5) -> str:
+    """The page's last ``CloseEvent``, once there is one."""
+    async with asyncio.timeout(timeout):
+        while (shown_event := await page.locator("#closeEvent").text_content()) == "-":
+            await asyncio.sleep(0.02)
+    return shown_event
+
+
+def test_a_restart_and_a_shutdown_close_the_page_cleanly_with_their_codes(
+        chromium: Chromium) -> None:
+    """The server closes with the closing handshake, not by failing the connection: the page's
+    ``CloseEvent`` has the code and ``wasClean`` true, for a restart (1012) and for good
+    (1001). (Closing TCP right after the close frame made Chromium report wasClean false, and
+    sometimes 1006.)"""
+
+    async def test(page: Page) -> None:
+        room = await serve_chat()
+        try:
+            for ending in ("restart", "close"):
+                await page.goto(f"{room.url}?name=Page&min_delay=5000")
+                await expect(page.locator("#light")).to_have_text("connected as Page")
+                await (room.restart() if ending == "restart" else room.close())
+                expected = ('code 1012 · reason "the server is restarting" · wasClean true'
+                            if ending == "restart" else 'code 1001 · reason "" · wasClean true')
+                assert await close_event(page) == expected
+        finally:
+            await room.close()
+
+    chromium.run(test)
+
+
+def test_the_page_tells_a_gap_of_unknown_size_as_a_restart(chromium: Chromium) -> None:
+    """A server that started a new history sends ``{"type": "gap", "missed": null}``: nobody
+    knows how much was lost. The page says so, rather than "null messages missed"."""
+
+    async def handler(ws: aio.WebSocket) -> None:
+        for text in (protocol.welcome("Page", "key"), History().hello(),
+                     json.dumps({"type": "gap", "missed": None}), json.dumps(
+                         {"type": "gap", "missed": 3})):
+            await ws.send(text)
+        await ws.wait_closed()
+
+    async def test(page: Page) -> None:
+        async with aio.serve(handler, "127.0.0.1", 0, process_request=page_module.respond) \
+                as server:
+            await page.goto(f"http://127.0.0.1:{server.port}/?name=Page")
+            log = page.get_by_role("log")
+            await expect(log).to_contain_text("3 messages missed")
+            text = await log.text_content()
+            assert "the server restarted: messages sent while you were away may be lost" in text
+            assert "null" not in text
 
     chromium.run(test)
 

@@ -11,7 +11,7 @@ import textwrap
 from test_chat import chat_room, join, run
 
 from wsteach.chat import protocol
-from wsteach.chat.client import ChatClient, Entry
+from wsteach.chat.client import ChatClient, Entry, gap_notice
 from wsteach.chat.widget import ChatWidget, render_entry
 
 FAST = {"min_delay": 0.02, "max_delay": 0.1}  # reconnect within 0.1 s in these tests
@@ -93,6 +93,46 @@ def test_the_widget_sends_shows_and_escapes():
             assert "closed" in ui.light.value and ui.send_button.disabled
 
     run(scenario())
+
+
+def test_after_a_loss_the_widget_keeps_unsent_text_and_nobody_is_shown_as_here():
+    """While the light is not green, Send (or Enter) leaves the text in the box, and the
+    presence list is empty rather than showing who was there before the loss."""
+
+    async def scenario() -> None:
+        async with chat_room() as room:
+            ui = ChatWidget.join(room.url, "Ada", min_delay=5)  # no quick reconnect
+            await ui.client.wait_for(lambda c: c.state == "open" and c.presence == ["Ada"])
+            room.members["ada"].ws.transport.abort()
+            await ui.client.wait_for(lambda c: c.state == "connecting")
+            assert ui.client.presence == []
+            ui.message_box.value = "said while away"
+            ui.submit()
+            assert ui.message_box.value == "said while away"
+            assert "not connected" in ui.light.value
+            await asyncio.sleep(0)
+            assert "<li>" not in ui.presence_view.value
+            await ui.leave()
+
+    run(scenario())
+
+
+def test_nobody_listening_is_said_plainly_and_retried():
+    async def scenario() -> None:
+        async with chat_room() as room:
+            url = room.ws_url
+        ada = ChatClient(url, "Ada", min_delay=0.01, max_delay=0.02)  # the room has closed
+        ada.start()
+        await ada.wait_for(lambda c: sum("nothing listens there" in e.text for e in c.log) >= 2)
+        assert ada.state == "connecting"
+        await ada.close()
+
+    run(scenario())
+
+
+def test_a_gap_of_unknown_size_is_told_as_a_restart():
+    assert gap_notice(3) == "3 messages missed: the server no longer has them"
+    assert "may be lost" in gap_notice(None) and "None" not in gap_notice(None)
 
 
 def test_render_entry_escapes_names_and_notices_too():

@@ -4,6 +4,7 @@ with the hint that names its mistake, a stub gets "No answer yet", and a right a
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 
@@ -55,6 +56,8 @@ def test_render_line_right_answers_pass(capsys):
                         + text.replace("<", "&lt;").replace(">", "&gt;"), "'&' was not escaped"),
     (lambda name, text: f"<b>{html.escape(name)}: {html.escape(text)}</b>", "Only the name"),
     (lambda name, text: f"<b>{html.escape(name)}</b> {html.escape(text)}", "<b>NAME</b>: TEXT"),
+    (lambda name, text: "<b>" + re.sub("<[^>]*>", "", name) + "</b>: "
+                        + re.sub("<[^>]*>", "", text), "the markup was removed"),
     (lambda name, text: [name, text], "return the HTML as a str"),
     (lambda name: name, "raised TypeError"),
     ("<b>Ada</b>: hello", "Pass the function itself"),
@@ -83,6 +86,9 @@ def test_allowed_origins_right_answer_passes(capsys):
     ({"http://192.168.1.20:8765"}, "One of the chat's pages is refused"),
     ({"http://192.168.1.20:8765", "http://localhost:8765", "http://127.0.0.1:8765"},
      "'http://127.0.0.1:8765' is no page of this chat"),
+    ({"192.168.1.20:8765", "localhost:8765"}, "an origin starts with its scheme"),
+    ({"http://192.168.1.20:8765", "http://localhost:8765", "http://0.0.0.0:8765"},
+     "0.0.0.0 is the address the server listens on"),
     ("http://192.168.1.20:8765", "Give a set of strings"),
 ])
 def test_allowed_origins_wrong_answers_get_their_hint(answer, hint):
@@ -93,58 +99,82 @@ def test_allowed_origins_wrong_answers_get_their_hint(answer, hint):
 
 
 class Bucket:
-    """A right answer, written otherwise than the notebook's: it counts tokens spent."""
+    """A right answer, written otherwise than the notebook's: it counts tokens spent. The
+    wrong answers below each change one step: what comes back with time, or what passes."""
 
     def __init__(self, rate, burst):
         self.rate, self.burst, self.spent, self.last = rate, burst, 0.0, None
 
+    def back(self, elapsed):
+        """Tokens back after ``elapsed`` seconds."""
+        return elapsed * self.rate
+
+    def passes(self):
+        return self.spent + 1 <= self.burst
+
     def allow(self, now):
         if self.last is not None:
-            self.spent = max(0.0, self.spent - (now - self.last) * self.rate)
+            self.spent = max(0.0, self.spent - self.back(now - self.last))
         self.last = now
-        if self.spent + 1 > self.burst:
+        if not self.passes():
             return False
         self.spent += 1
         return True
 
 
 class NoRefill(Bucket):
-    def allow(self, now):
-        self.last = None
-        return super().allow(now)
+    def back(self, elapsed):
+        return 0.0
 
 
 class NoCap(Bucket):
     def allow(self, now):
         if self.last is not None:
-            self.spent -= (now - self.last) * self.rate  # may go below 0: saved-up tokens
+            self.spent -= self.back(now - self.last)  # may go below 0: saved-up tokens
         self.last = now
-        if self.spent + 1 > self.burst:
+        if not self.passes():
             return False
         self.spent += 1
         return True
 
 
 class WholeBurstBack(Bucket):
-    def allow(self, now):
-        if self.last is not None and now > self.last:
-            self.spent = 0.0
-        self.last = now
-        return super().allow(now)
+    def back(self, elapsed):
+        return self.burst if elapsed > 0 else 0.0
 
 
 class RefusedCostsAToken(Bucket):
     def allow(self, now):
-        if self.last is not None:
-            self.spent = max(0.0, self.spent - (now - self.last) * self.rate)
-        self.last = now
-        self.spent += 1
-        return self.spent <= self.burst
+        allowed = super().allow(now)
+        if not allowed:
+            self.spent += 1
+        return allowed
 
 
 class FixedBurst(Bucket):
     def __init__(self, rate, burst):
         super().__init__(rate, burst + 1)
+
+
+class StartsEmpty(Bucket):
+    def __init__(self, rate, burst):
+        super().__init__(rate, burst)
+        self.spent = float(burst)
+
+
+class OneTokenIsNotEnough(Bucket):
+    def passes(self):
+        return self.burst - self.spent > 1  # tokens > 1: the last token is never used
+
+
+class DividesByRate(Bucket):
+    def back(self, elapsed):
+        return elapsed / self.rate
+
+
+class WholeTokensOnly(Bucket):
+    def back(self, elapsed):
+        return int(elapsed * self.rate)
 
 
 class ReturnsTruthy(Bucket):
@@ -166,6 +196,10 @@ def test_token_bucket_right_answer_passes(capsys):
     (RefusedCostsAToken, "A refused message must not take a token"),
     (NoCap, "it holds at most burst = 3 tokens"),
     (FixedBurst, "allowed 4 of 5"),
+    (StartsEmpty, "It starts full"),
+    (OneTokenIsNotEnough, "tokens >= 1, not > 1"),
+    (DividesByRate, "not divided by rate"),
+    (WholeTokensOnly, "Tokens come back in fractions"),
     (ReturnsTruthy, "should return True or False"),
     (Bucket(2, 3), "Pass the class itself"),
     (lambda: None, "Bucket(2, 3) raised TypeError"),
@@ -202,6 +236,11 @@ def test_close_codes_right_answer_passes(capsys):
     (codes(for_good=1006), "1006 is never sent"),
     (codes(message=1000), "1000 is a normal close"),
     (codes(message=1007), "not 1007"),
+    (codes(message=1003), "a code of its own, 1009"),
+    (codes(message=1008), "a code of its own, 1009"),
+    (codes(restarts=1013), "the whole service restarting is 1012"),
+    (codes(too_slowly=1001), "it stays, serving everyone else"),
+    (codes(floods="1008"), "give the code as a number"),
     ({}, "No code for"),
     ([1008, 1013], "Give a dict"),
 ])

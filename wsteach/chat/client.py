@@ -43,6 +43,14 @@ class Entry:
     seq: int | None = None
 
 
+def gap_notice(missed: int | None) -> str:
+    """What to tell the user about a gap: ``missed`` messages, or an unknown number (None: the
+    server started a new history, so nobody can know what the old one sent)."""
+    if missed is None:
+        return "the server restarted: messages sent while you were away may be lost"
+    return f"{missed} messages missed: the server no longer has them"
+
+
 class ChatClient:
     """Join the chat at ``ws_url`` (``ws://HOST:PORT/ws``) as ``name``.
 
@@ -134,7 +142,9 @@ class ChatClient:
                     return
                 delays = delays or aio.backoff_delays(**self.backoff)
                 delay = next(delays)
-                self._notice(f"cannot connect ({error}); trying again in {delay:.1f} s")
+                why = ("nothing listens there" if isinstance(error, ConnectionRefusedError)
+                       else str(error))
+                self._notice(f"cannot connect ({why}); trying again in {delay:.1f} s")
                 await asyncio.sleep(delay)
                 continue
             await self._session(ws)
@@ -157,6 +167,7 @@ class ChatClient:
             pass
         finally:
             self.ws = None
+            self.presence = []  # nobody is known to be here until the next presence list
             await ws.close()  # at once if it has closed already
         code, reason = ws.close_code, ws.close_reason
         self._notice(f"connection closed: {code} {reason}".strip())
@@ -179,7 +190,7 @@ class ChatClient:
         elif kind in ("hello", "gap", "message"):
             delivery = self.tracker.accept(text)
             if delivery.kind == "gap":
-                self._notice(f"{delivery.missed} messages missed: the server no longer has them")
+                self._notice(gap_notice(delivery.missed))
                 return
             if delivery.kind == "message":
                 data = delivery.data

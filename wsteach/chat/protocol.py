@@ -20,8 +20,8 @@ From the server::
     {"type": "message", "seq": 42, "data": {"name": "Ada", "text": "hello", "time": 1.7e9}}
     {"type": "presence", "names": ["Ada", "Bo"]}           who is here, to a newcomer
     {"type": "joined", "name": "Cy"}                       } then each change, to the others
-    {"type": "left", "name": "Bo"}                         } (not the whole list again: that
-                                                           } would cost n² for n joins)
+    {"type": "left", "name": "Bo"}                         } (not the whole list again: in a
+                                                           } room of n that costs n² a join)
     {"type": "pong", "id": 7}
     {"type": "error", "reason": "..."}                     a message of yours was refused
 

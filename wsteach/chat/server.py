@@ -25,6 +25,7 @@ What happens to a connection, in order (``protocol.py`` has the messages):
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections.abc import Collection
@@ -67,13 +68,16 @@ class ChatServer:
       replay is written at once, so the whole history must fit: default 1 MiB, or more if the
       history needs it; a smaller value than the history needs is refused.
     - ``ping_interval``, ``ping_timeout``: the keepalive, in seconds.
+    - ``close_timeout``: seconds to wait for a client's part of the closing handshake; a
+      restart waits at most this long for a client that has gone silent.
     """
 
     def __init__(self, *, history: int = 100, join_code: str | None = None,
                  origins: Collection[str] | None = None, rate: float = 5.0, burst: int = 10,
                  flood_after: int = 20, max_text: int = protocol.MAX_TEXT,
                  max_size: int = 4096, max_send_buffer: int | None = None,
-                 ping_interval: float | None = 20, ping_timeout: float | None = 20) -> None:
+                 ping_interval: float | None = 20, ping_timeout: float | None = 20,
+                 close_timeout: float = 2) -> None:
         self.history = History(history)
         replay = history * protocol.most_bytes(max_text)  # the largest replay there can be
         if max_send_buffer is None:
@@ -86,12 +90,14 @@ class ChatServer:
         self.rate, self.burst, self.flood_after = rate, burst, flood_after
         self.max_text = max_text
         self.ws_options = {"max_size": max_size, "max_send_buffer": max_send_buffer,
-                           "ping_interval": ping_interval, "ping_timeout": ping_timeout}
+                           "ping_interval": ping_interval, "ping_timeout": ping_timeout,
+                           "close_timeout": close_timeout}
         self.members: dict[str, Member] = {}  # by names.same_name_key
         self.room: set[aio.WebSocket] = set()  # who receives the broadcasts
         self.host = "127.0.0.1"
         self.port = 0
         self._server: aio.Server | None = None
+        self._closing: tuple[int, str] | None = None  # the code and reason, while closing
 
     # ---- running ------------------------------------------------------------------------
 
@@ -107,13 +113,22 @@ class ChatServer:
         return self
 
     async def close(self, code: int = CloseCode.GOING_AWAY, reason: str = "") -> None:
-        """Close every connection with ``code`` and stop listening."""
-        for ws in list(self.room):
-            ws.fail(code, reason)
+        """Close every connection with ``code`` and stop listening.
+
+        Each connection gets the closing handshake (RFC 6455 section 7.1.2): the server's close
+        frame, the client's answer, then TCP closes, so that a page's ``CloseEvent`` reads the
+        code with ``wasClean`` true. Failing them instead (section 7.1.7, TCP closed at once)
+        resets the connection under the client's answer, and Chromium then reports
+        ``wasClean`` false, or even 1006 instead of the code. A client that does not answer is
+        dropped after ``close_timeout``; one that connects meanwhile is closed with ``code``.
+        """
+        self._closing = (code, reason)
+        await asyncio.gather(*(ws.close(code, reason) for ws in list(self.room)))
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
+        self._closing = None
 
     async def restart(self) -> None:
         """Stop (1012, service restart) and listen again on the same port, keeping the
@@ -143,6 +158,9 @@ class ChatServer:
 
     async def _handle(self, ws: aio.WebSocket) -> None:
         assert ws.request is not None
+        if self._closing is not None:
+            await ws.close(*self._closing)
+            return
         query = parse_qs(urlsplit(ws.request.target).query)
         try:
             name = names.check_name(query.get("name", [""])[0])

@@ -42,7 +42,7 @@ def render_log(entries: list[Entry], height: str) -> str:
     """The log, newest at the bottom and scrolled to it (a reversed flex column)."""
     lines = "".join(render_entry(entry) for entry in entries[-SHOWN:])
     return (f'<div style="height:{height};overflow-y:auto;display:flex;'
-            f'flex-direction:column-reverse;border:1px solid #bbb;padding:4px">'
+            f'flex-direction:column-reverse;border:1px solid #bbb;padding:4px;line-height:1.4">'
             f"<div>{lines}</div></div>")
 
 
@@ -54,10 +54,12 @@ class ChatWidget(widgets.VBox):
         self.height = height
         self.light = widgets.HTML()
         self.log_view = widgets.HTML()
-        self.presence_view = widgets.HTML(layout=widgets.Layout(width="9em"))
+        self.presence_view = widgets.HTML(layout=widgets.Layout(width="7em"))
         self.message_box = widgets.Text(description="Message", placeholder="type, then Enter",
-                                    layout=widgets.Layout(flex="1"))
-        self.send_button = widgets.Button(description="Send", button_style="primary")
+                                        style={"description_width": "initial"},
+                                        layout=widgets.Layout(flex="1"))
+        self.send_button = widgets.Button(description="Send", button_style="primary",
+                                          layout=widgets.Layout(width="5em", flex="none"))
         self.send_button.on_click(lambda _button: self.submit())
         with warnings.catch_warnings():  # deprecated for continuous_update=False, which
             warnings.simplefilter("ignore", DeprecationWarning)  # would also send on blur
@@ -80,9 +82,14 @@ class ChatWidget(widgets.VBox):
         return cls(f"ws://{parts.netloc}/ws", name, code=code, **options)  # type: ignore[arg-type]
 
     def submit(self) -> None:
-        """Send what the Message box holds (the Send button and Enter call this)."""
+        """Send what the Message box holds (the Send button and Enter call this). While not
+        connected, the text stays in the box, to be sent again once the light is green."""
         text = self.message_box.value
         if not text.strip():
+            return
+        if self.client.state != "open":
+            self._draw()
+            self.light.value += " · not connected: send again when the light is green"
             return
         self.message_box.value = ""
         sending = asyncio.ensure_future(self.client.say(text))
@@ -93,7 +100,7 @@ class ChatWidget(widgets.VBox):
         await self.client.close()
 
     def _sent(self, sending: asyncio.Future[None]) -> None:
-        if not sending.cancelled() and sending.exception() is not None:
+        if not sending.cancelled() and sending.exception() is not None:  # lost meanwhile
             self.light.value += f" · not sent: {html.escape(str(sending.exception()))}"
 
     def _redraw(self, client: ChatClient) -> None:

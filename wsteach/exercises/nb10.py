@@ -85,6 +85,10 @@ def check_render_line(render_line: object) -> None:
             if html.unescape(shown.text) == f"{name}: {text}":
                 raise NotYet(f"The reader would see {shown.text!r}: something was escaped "
                              "twice (&amp;lt;). Escape each piece once, at the end.")
+            if "<" in name + text and "<" not in shown.text:
+                raise NotYet(f"For ({name!r}, {text!r}) the reader would see {shown.text!r}: "
+                             "the markup was removed. A chat shows what people typed, '<' "
+                             "included: escape it with html.escape instead of deleting it.")
             if "&" in text and shown.text.replace("<", "&lt;") == f"{name}: {text}":
                 raise NotYet(f"The reader would see {shown.text!r}: '&' was not escaped, so "
                              "a message that contains '&lt;' shows as '<'. html.escape "
@@ -113,6 +117,9 @@ def check_allowed_origins(answer: object) -> None:
         if "*" in origin:
             raise NotYet(f"{origin!r}: a wildcard lets every site's pages in, which is what the "
                          "allow-list is there to stop.")
+        if "://" not in origin:
+            raise NotYet(f"{origin!r}: an origin starts with its scheme, scheme://host:port; "
+                         "the scheme is part of it.")
         if origin.startswith(("ws://", "wss://")):
             raise NotYet(f"{origin!r}: the Origin names the page that runs the script, an "
                          "http:// origin, not the ws:// address it connects to.")
@@ -126,6 +133,9 @@ def check_allowed_origins(answer: object) -> None:
             raise NotYet(f"{origin!r}: the port is part of the origin: a page on port 80 and "
                          "one on 8765 are different origins.")
     missing, extra = ORIGINS - given, given - ORIGINS
+    if any("0.0.0.0" in origin for origin in extra):
+        raise NotYet("0.0.0.0 is the address the server listens on (every interface), not one "
+                     "a browser opens a page at: the Origin is the page's own address.")
     if extra:
         raise NotYet(f"{sorted(extra)[0]!r} is no page of this chat: accept only what the "
                      "chat's own pages send.")
@@ -162,10 +172,16 @@ def check_token_bucket(bucket_class: object) -> None:
 
     burst = _allowed(fresh(), [0.0] * 5)
     if burst != [True] * 3 + [False] * 2:
+        why = {0: " It starts full.",
+               2: " With exactly one token left a message still passes: tokens >= 1, not > 1."}
         raise NotYet(f"At one instant, Bucket(rate=2, burst=3) allowed {burst.count(True)} of 5 "
-                     "messages; a full bucket allows exactly burst = 3.")
+                     "messages; a full bucket allows exactly burst = 3." +
+                     why.get(burst.count(True), ""))
     refill = _allowed(fresh(), [0.0, 0.0, 0.0, 0.5, 0.5])
     if refill[3:] == [False, False]:
+        if _allowed(fresh(), [0.0, 0.0, 0.0, 2.0])[3]:
+            raise NotYet("After 0.5 s at 2 tokens a second, one token should be back; yours "
+                         "comes back only later: add (now - last) * rate, not divided by rate.")
         raise NotYet("After 0.5 s at 2 tokens a second, one message should pass again: "
                      "tokens come back with time (use the now you are given, not the clock).")
     if refill[3:] == [True, True]:
@@ -183,6 +199,11 @@ def check_token_bucket(bucket_class: object) -> None:
     steady = _allowed(fresh(), [0.0, 0.0, 0.0] + [0.5 * n for n in range(1, 9)])
     if steady[3:] != [True] * 8:
         raise NotYet("Sending exactly 2 a second after the burst should always pass.")
+    halves = _allowed(fresh(), [0.0, 0.0, 0.0] + [0.25 * n for n in range(1, 9)])
+    if halves[3:] != [False, True] * 4:
+        raise NotYet(f"After the burst, a message every 0.25 s at 2 a second should pass every "
+                     f"other time; {halves[3:].count(True)} of 8 passed. Tokens come back in "
+                     "fractions: keep them as a float (rounding loses half a token each call).")
     passed("A burst of 3, then 2 a second, never more after a quiet spell, and refused "
            "messages cost nothing: the chat's RateLimit does the same.")
 
@@ -204,6 +225,25 @@ WRONG = {
     1000: "1000 is a normal close: it tells the client nothing went wrong, and nothing to do.",
 }
 
+TOO_BIG = ("A message too big has a code of its own, 1009 (message too big), which tells the "
+           "client what to fix; 1003 is for a kind of data the endpoint cannot take (binary to "
+           "a text chat), 1008 for other rules.")
+MIXUPS = {  # (the right code, the one given): the hint
+    (1009, 1003): TOO_BIG,
+    (1009, 1008): TOO_BIG,
+    (1012, 1013): "1013 (try again later) is about one client (overload, too slow to read); "
+                  "the whole service restarting is 1012 (service restart).",
+    (1013, 1001): "1001 says the server is going away; it stays, serving everyone else. This "
+                  "one client should come back later: 1013.",
+    (1013, 1008): "A slow reader broke no rule, so not 1008 (policy violation). It is a "
+                  "temporary state of this client: 1013, try again later, and resume.",
+    (1008, 1013): "A flood is not a temporary state to retry in a moment: it broke the chat's "
+                  "rule, 1008 (policy violation).",
+    (1012, 1001): "1001 says going away; 1012 (service restart) tells the client the server "
+                  "will be back, so it reconnects.",
+    (1001, 1012): "1012 promises a restart; the server shuts down for good: 1001.",
+}
+
 
 def check_close_codes(answer: object) -> None:
     """A dict from each situation of ``SITUATIONS`` to the close code the server sends."""
@@ -218,19 +258,13 @@ def check_close_codes(answer: object) -> None:
             raise NotYet(f"No answer yet for {situation!r}: replace the ... with a code.")
         if code == expected:
             continue
+        if isinstance(code, str):
+            raise NotYet(f"{situation}: give the code as a number (1000, not '1000').")
         if code in WRONG:
             raise NotYet(f"{situation}: {WRONG[code]}")
-        if expected == 1013 and code == 1008:
-            raise NotYet("A slow reader broke no rule, so not 1008 (policy violation). It is a "
-                         "temporary state of this client: 1013, try again later, and resume.")
-        if expected == 1008 and code == 1013:
-            raise NotYet("A flood is not a temporary state to retry in a moment: it broke the "
-                         "chat's rule, 1008 (policy violation).")
-        if expected == 1012 and code == 1001:
-            raise NotYet("1001 says going away; 1012 (service restart) tells the client the "
-                         "server will be back, so it reconnects.")
-        if expected == 1001 and code == 1012:
-            raise NotYet("1012 promises a restart; the server shuts down for good: 1001.")
-        raise NotYet(f"{situation}: not {code}. Look at the close codes of sections 5 and 6.")
+        if (expected, code) in MIXUPS:
+            raise NotYet(MIXUPS[expected, code])
+        raise NotYet(f"{situation}: not {code}. Look at the close codes of section 5 (and "
+                     "notebook 07's table).")
     passed("1008 for a rule broken, 1013 for a client to come back later, 1012 for a restart, "
            "1001 for good, 1009 for a message too big; and never 1006 on the wire.")

@@ -90,8 +90,10 @@ function receive(message) {
       }
       chat.attempt = 0; // a good connection: the next loss starts the backoff afresh
       break;
-    case "gap":
-      notice(`${message.missed} messages missed: the server no longer keeps them`);
+    case "gap": // missed is null when nobody can know: the server started a new history
+      notice(message.missed === null
+        ? "the server restarted: messages sent while you were away may be lost"
+        : `${message.missed} messages missed: the server no longer keeps them`);
       break;
     case "message":
       if (message.seq <= chat.last) return; // seen already (a replay overlapping the live feed)
@@ -151,6 +153,8 @@ function abandon(ws) {
 
 function lost(code, reason) {
   chat.ws = null;
+  chat.here.clear(); // nobody is known to be here until the next presence list
+  drawPresence();
   $("message").disabled = $("say").querySelector("button").disabled = true;
   if (FATAL.has(code)) {
     light("closed", `closed: ${reason || code}`);
