@@ -200,15 +200,19 @@ class WebSocket(asyncio.Protocol):
 
     def fail(self, code: int, reason: str = "") -> None:
         """Fail the connection now (section 7.1.7), for a reason of ours: send a close frame
-        with ``code`` and ``reason``, wake whoever waits on it, close TCP (dropped after
-        ``close_timeout`` if it does not close by itself). ``recv()`` and ``send()`` raise
+        with ``code`` and ``reason``, wake whoever waits on it, and end our side of TCP. The
+        peer may still answer and close in turn (then a browser reports a clean close with our
+        code); after ``close_timeout`` TCP is dropped. ``recv()`` and ``send()`` raise
         ``ConnectionClosed`` from then on. Used by the keepalive (1011) and for a peer too slow
         to read what we broadcast (1013)."""
         self._write(self.connection.fail(code, reason))
         self._messages.clear()
         self._wake(self._message_waiter)
         if self.transport is not None and not self._tcp_closed.done():
-            self.transport.close()
+            if self.transport.can_write_eof():
+                self.transport.write_eof()  # a half-close: the peer's reply can still arrive
+            else:  # TLS cannot half-close
+                self.transport.close()
             self._close_timer = self._loop.call_later(self.limits.close_timeout, self._drop)
 
     async def wait_closed(self) -> None:
