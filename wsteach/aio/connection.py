@@ -122,15 +122,13 @@ class WebSocket(asyncio.Protocol):
         Raises ``ConnectionClosed`` once the connection has closed.
         """
         if isinstance(message, str):
-            data = self.connection.send_text(message)
+            await self.send_raw(self.connection.send_text(message))
         else:
-            data = self.connection.send_binary(message)
-        self._write(data)
-        if self._drain_waiter is not None:
-            await asyncio.shield(self._drain_waiter)
+            await self.send_raw(self.connection.send_binary(message))
 
     async def send_raw(self, data: bytes) -> None:
-        """Write bytes built by hand (a lesson's own frames, valid or not) as they are."""
+        """Write bytes built by hand (a lesson's own frames, valid or not) as they are; waits
+        while too much is unsent."""
         self._write(data)
         if self._drain_waiter is not None:
             await asyncio.shield(self._drain_waiter)

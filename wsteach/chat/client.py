@@ -15,8 +15,10 @@ keepalive is the protocol's own ping frames, which Python can send and JavaScrip
 
 After a lost connection it waits a random delay (full jitter) before trying again, also the
 first time: a thousand clients of a restarted server must not all come back in the same
-millisecond. ``wsteach.aio.connect``'s own ``async for`` cannot be used here, because each
-attempt needs a new URI: the query says the last message seen.
+millisecond. The loop is ``wsteach.aio.connect``'s own ``async for`` written out, with the same
+``backoff_delays`` and ``is_retryable``, for two things that one does not do: each attempt
+gets a fresh URI (its query says the last message seen), and each wait is told to the user
+("trying again in 1.2 s"), which ``async for`` only logs.
 """
 
 from __future__ import annotations
